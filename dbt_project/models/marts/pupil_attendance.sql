@@ -1,0 +1,84 @@
+-- One row per enrolment and academic year, year to date, with the DfE measures:
+-- possible = present + AEA + authorised + unauthorised; persistent absence at 10% or more of
+-- possible sessions missed, severe at 50% or more. Enrolments with no possible session are out.
+with
+
+marks as (
+
+    select * from {{ ref('int_marks_current') }}
+
+),
+
+pupils as (
+
+    select * from {{ ref('int_pupils_current') }}
+
+),
+
+horizon as (
+
+    select * from {{ ref('int_event_horizon') }}
+
+),
+
+sessions_by_enrolment as (
+
+    select
+        urn,
+        upn,
+        academic_year,
+        count(*) filter (where category = 'present') as present_sessions,
+        count(*) filter (where category = 'aea') as aea_sessions,
+        count(*) filter (where category = 'authorised') as authorised_absence_sessions,
+        count(*) filter (where category = 'unauthorised') as unauthorised_absence_sessions
+    from marks
+    group by urn, upn, academic_year
+
+),
+
+measured as (
+
+    select
+        *,
+        present_sessions
+        + aea_sessions
+        + authorised_absence_sessions
+        + unauthorised_absence_sessions as possible_sessions,
+        authorised_absence_sessions + unauthorised_absence_sessions as absence_sessions
+    from sessions_by_enrolment
+
+),
+
+final as (
+
+    select
+        measured.urn,
+        measured.upn,
+        measured.academic_year,
+        cast(measured.possible_sessions as integer) as possible_sessions,
+        cast(measured.present_sessions as integer) as present_sessions,
+        cast(measured.aea_sessions as integer) as aea_sessions,
+        cast(measured.authorised_absence_sessions as integer) as authorised_absence_sessions,
+        cast(measured.unauthorised_absence_sessions as integer)
+            as unauthorised_absence_sessions,
+        (measured.present_sessions + measured.aea_sessions)
+        / cast(measured.possible_sessions as double) as attendance_rate,
+        measured.absence_sessions
+        / cast(measured.possible_sessions as double) as overall_absence_rate,
+        -- Integer comparisons: a rate of exactly 10% must count, whatever floating point does.
+        measured.absence_sessions * 10 >= measured.possible_sessions as is_persistent_absence,
+        measured.absence_sessions * 2 >= measured.possible_sessions as is_severe_absence,
+        pupils.sen_provision,
+        pupils.sen_primary_need,
+        horizon.as_of
+    from measured
+    left join pupils
+        on
+            measured.urn = pupils.urn
+            and measured.upn = pupils.upn
+    cross join horizon
+    where measured.possible_sessions > 0
+
+)
+
+select * from final

@@ -1,0 +1,145 @@
+"""Find extract files in a landing folder and read them into rows, each with its line number.
+
+A file that cannot be read as a whole raises FileRejected; a line that cannot be read on its
+own is returned as a RowProblem, so that the rest of the file still counts.
+"""
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.feed import KINDS, NAME_COLUMNS, FileKind, kind_of
+
+
+class FileRejected(Exception):
+    """The whole file is unreadable; nothing of it is ingested."""
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    path: Path
+    kind: FileKind
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+    raw: dict[str, str]
+
+
+def find_extract_files(landing: Path) -> list[ExtractFile]:
+    """Every FEED_SPEC file at any depth below `landing`, oldest extract folder first.
+
+    Within one folder, schools come before pupils before marks, so that a mark's pupil is
+    already known when the mark is checked.
+    """
+    rank = {kind.name: i for i, kind in enumerate(KINDS)}
+    found = []
+    for path in landing.rglob("*"):
+        kind = kind_of(path.name)
+        if kind is not None and path.is_file():
+            found.append(ExtractFile(path, kind))
+    return sorted(found, key=lambda f: (str(f.path.parent), rank[f.kind.name], f.path.name))
+
+
+def read_bytes(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and their sha256 (of the file as delivered, before decompression)."""
+    data = path.read_bytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def decode(path: Path, data: bytes) -> str:
+    if path.name.lower().endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as error:
+            raise FileRejected(f"the gzip file is truncated or damaged ({error})") from error
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise FileRejected(
+            f"the file is not UTF-8 text (first bad byte on line {line}); export it again as UTF-8"
+        ) from error
+    if not text.strip():
+        raise FileRejected("the file is empty")
+    return text
+
+
+def read_rows(extract: ExtractFile, text: str) -> Iterator[Row | RowProblem]:
+    if ".jsonl" in extract.path.name.lower():
+        return _jsonl_rows(extract.kind, text)
+    return _csv_rows(extract.kind, text)
+
+
+def _csv_rows(kind: FileKind, text: str) -> Iterator[Row | RowProblem]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [column.strip().lower() for column in next(reader)]
+    _check_header(kind, header)
+    width = len(header)
+    for fields in reader:
+        line = reader.line_num
+        if not fields:
+            continue
+        raw = _without_names(dict(zip(header, fields, strict=False)))
+        if len(fields) != width:
+            yield RowProblem(
+                line, f"the row has {len(fields)} fields but the header has {width}", raw
+            )
+            continue
+        yield Row(line, raw)
+
+
+def _jsonl_rows(kind: FileKind, text: str) -> Iterator[Row | RowProblem]:
+    header_checked = False
+    for line, source in enumerate(text.splitlines(), start=1):
+        if not source.strip():
+            continue
+        try:
+            record = json.loads(source)
+        except json.JSONDecodeError as error:
+            yield RowProblem(line, f"the line is not valid JSON ({error.msg})", {})
+            continue
+        if not isinstance(record, dict):
+            yield RowProblem(line, "the line is not a JSON object", {})
+            continue
+        values = {str(k).strip().lower(): _as_text(v) for k, v in record.items()}
+        if not header_checked:
+            # JSON Lines has no header: the first object's fields stand for it.
+            _check_header(kind, list(values))
+            header_checked = True
+        yield Row(line, _without_names(values))
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_header(kind: FileKind, header: list[str]) -> None:
+    missing = [c for c in kind.required_columns if c not in header]
+    if missing:
+        raise FileRejected(
+            f"the {kind.name} file has no column {', '.join(missing)} "
+            f"(it has: {', '.join(c for c in header if c not in NAME_COLUMNS)})"
+        )
+
+
+def _without_names(values: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k not in NAME_COLUMNS}

@@ -1,0 +1,240 @@
+"""The warehouse's event store: append-only event tables plus the ingest audit and quarantine.
+
+Nothing here updates or deletes an event row. A row from an extract becomes an event only when
+it is news: the first sighting of a stream's state, or a change from the state in force at the
+row's transaction time. Everything else is a duplicate.
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+DDL = """
+create schema if not exists events;
+create schema if not exists ops;
+
+create table if not exists events.school_events (
+    event_id varchar not null,
+    event_type varchar not null,
+    urn varchar not null,
+    la_code varchar not null,
+    school_name varchar not null,
+    phase varchar,
+    transaction_time timestamptz not null,
+    extracted_at timestamptz not null,
+    ingested_at timestamptz not null,
+    load_id varchar not null,
+    source_file varchar not null,
+    source_line integer not null
+);
+
+create table if not exists events.pupil_events (
+    event_id varchar not null,
+    event_type varchar not null,
+    urn varchar not null,
+    upn varchar not null,
+    valid_from date not null,
+    date_of_birth date not null,
+    sex varchar,
+    ncy varchar,
+    admission_date date not null,
+    leaving_date date,
+    sen_provision varchar not null,
+    sen_primary_need varchar,
+    fsm_eligible boolean,
+    looked_after boolean,
+    child_in_need boolean,
+    child_protection_plan boolean,
+    transaction_time timestamptz not null,
+    extracted_at timestamptz not null,
+    ingested_at timestamptz not null,
+    load_id varchar not null,
+    source_file varchar not null,
+    source_line integer not null
+);
+
+create table if not exists events.mark_events (
+    event_id varchar not null,
+    event_type varchar not null,
+    urn varchar not null,
+    upn varchar not null,
+    session_date date not null,
+    session varchar not null,
+    code varchar,
+    minutes_late integer,
+    transaction_time timestamptz not null,
+    extracted_at timestamptz not null,
+    ingested_at timestamptz not null,
+    load_id varchar not null,
+    source_file varchar not null,
+    source_line integer not null
+);
+
+create table if not exists ops.ingest_audit (
+    path varchar not null,
+    sha256 varchar not null,
+    rows_read integer not null,
+    rows_new integer not null,
+    rows_duplicate integer not null,
+    rows_quarantined integer not null,
+    rejected boolean not null,
+    reason varchar,
+    ingested_at timestamptz not null,
+    load_id varchar not null
+);
+
+create table if not exists ops.quarantine (
+    path varchar not null,
+    line integer not null,
+    reason varchar not null,
+    raw_record varchar not null,
+    ingested_at timestamptz not null,
+    load_id varchar not null
+);
+"""
+
+
+@dataclass(frozen=True)
+class EventStream:
+    """How one kind of extract row becomes events."""
+
+    table: str
+    key: tuple[str, ...]
+    # The state whose change is news. Rows with equal state in a row of history are one event.
+    state: tuple[str, ...]
+    columns: tuple[str, ...]
+    first_event: str
+    change_event: str
+
+
+SCHOOL_STREAM = EventStream(
+    table="events.school_events",
+    key=("urn",),
+    state=("la_code", "school_name", "phase"),
+    columns=("urn", "la_code", "school_name", "phase"),
+    first_event="school_registered",
+    change_event="school_changed",
+)
+PUPIL_STREAM = EventStream(
+    table="events.pupil_events",
+    key=("urn", "upn"),
+    # valid_from is left out: without an effective_date it is each extract's own date.
+    state=(
+        "date_of_birth",
+        "sex",
+        "ncy",
+        "admission_date",
+        "leaving_date",
+        "sen_provision",
+        "sen_primary_need",
+        "fsm_eligible",
+        "looked_after",
+        "child_in_need",
+        "child_protection_plan",
+    ),
+    columns=(
+        "urn",
+        "upn",
+        "valid_from",
+        "date_of_birth",
+        "sex",
+        "ncy",
+        "admission_date",
+        "leaving_date",
+        "sen_provision",
+        "sen_primary_need",
+        "fsm_eligible",
+        "looked_after",
+        "child_in_need",
+        "child_protection_plan",
+    ),
+    first_event="admitted",
+    change_event="characteristics_changed",
+)
+MARK_STREAM = EventStream(
+    table="events.mark_events",
+    key=("urn", "upn", "session_date", "session"),
+    state=("code",),
+    columns=("urn", "upn", "session_date", "session", "code", "minutes_late"),
+    first_event="mark_recorded",
+    change_event="mark_changed",
+)
+
+
+def create_store(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def append_news(
+    con: duckdb.DuckDBPyConnection,
+    stream: EventStream,
+    incoming: str,
+    load_id: str,
+    source_file: str,
+) -> int:
+    """Append the rows of the `incoming` relation that are news; returns how many.
+
+    Incoming rows are placed in each stream's history by transaction time (ties: the later
+    extract wins), so an old extract that arrives late adds only what was never seen.
+    """
+    key = ", ".join(stream.key)
+    state = (
+        "md5(concat_ws('|', "
+        + ", ".join(f"coalesce(cast({c} as varchar), '')" for c in stream.state)
+        + "))"
+    )
+    columns = ", ".join(stream.columns)
+    event_type = f"""case
+        when previous_state is null then '{stream.first_event}'
+        {
+        "when leaving_date is not null and previous_leaving is null then 'left'"
+        if stream is PUPIL_STREAM
+        else ""
+    }
+        else '{stream.change_event}' end"""
+    previous_leaving = (
+        ", lag(leaving_date) over history as previous_leaving" if stream is PUPIL_STREAM else ""
+    )
+    inserted = con.execute(
+        f"""
+        insert into {stream.table} by name
+        with incoming_rows as (
+            select *, {state} as state_hash from {incoming}
+        ),
+        keys as (select distinct {key} from incoming_rows),
+        known as (
+            select {columns}, transaction_time, extracted_at, {state} as state_hash,
+                null::integer as line, false as is_incoming
+            from {stream.table}
+            semi join keys using ({key})
+        ),
+        history as (
+            select {columns}, transaction_time, extracted_at, state_hash, line, is_incoming
+            from known
+            union all
+            select {columns}, transaction_time, extracted_at, state_hash, line,
+                true as is_incoming
+            from incoming_rows
+        ),
+        placed as (
+            select *,
+                lag(state_hash) over history as previous_state{previous_leaving}
+            from history
+            window history as (
+                partition by {key}
+                order by transaction_time, extracted_at, is_incoming, line
+            )
+        )
+        select
+            md5(concat_ws('|', '{stream.table}', state_hash, {key},
+                cast(transaction_time as varchar), cast(extracted_at as varchar)))
+                as event_id,
+            {event_type} as event_type,
+            {columns}, transaction_time, extracted_at,
+            now() as ingested_at, ? as load_id, ? as source_file, line as source_line
+        from placed
+        where is_incoming and previous_state is distinct from state_hash
+        """,
+        [load_id, source_file],
+    ).fetchone()
+    return int(inserted[0]) if inserted else 0

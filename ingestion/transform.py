@@ -1,0 +1,69 @@
+"""Build the dbt models (staging, facts, marts) and their tests against a warehouse file."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ingestion.paths import DBT_PROJECT_DIR
+
+log = logging.getLogger(__name__)
+
+
+class BuildFailed(Exception):
+    """dbt could not build the models or a dbt test failed; nothing will be published."""
+
+
+def build_marts(
+    database: Path,
+    work_dir: Path,
+    as_of: str | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> None:
+    """`dbt build` (seeds, models, data tests and unit tests) into the DuckDB file `database`.
+
+    dbt runs in its own process, so that its logging and global state stay out of the
+    Airflow worker; its artefacts go to `work_dir`, never into the repository.
+    """
+    dbt = Path(sys.executable).with_name("dbt")
+    target = work_dir / "dbt_target"
+    command = [
+        str(dbt),
+        "build",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(work_dir / "dbt_logs"),
+    ]
+    if as_of:
+        command += ["--vars", json.dumps({"as_of": as_of})]
+    env = {**os.environ, "ATTENDANCE_WAREHOUSE_DB": str(database), "DO_NOT_TRACK": "1"}
+    progress(f"dbt build into {database}" + (f" as of {as_of}" if as_of else ""))
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if finished.returncode != 0:
+        raise BuildFailed(_failure_summary(target, finished.stdout + finished.stderr))
+    progress(_last_line(finished.stdout))
+
+
+def _failure_summary(target: Path, output: str) -> str:
+    results = target / "run_results.json"
+    failed = []
+    if results.exists():
+        for result in json.loads(results.read_text())["results"]:
+            if result["status"] in ("error", "fail"):
+                failed.append(f"{result['unique_id']}: {result.get('message') or result['status']}")
+    if failed:
+        return "dbt build failed, so nothing was published:\n  " + "\n  ".join(failed)
+    return "dbt build failed, so nothing was published. dbt said:\n" + output[-3000:]
+
+
+def _last_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if "Done." in line]
+    return lines[-1].split("  ", 1)[-1].strip() if lines else "dbt build finished"

@@ -1,0 +1,163 @@
+"""Real DAG runs (Airflow's dag.test, real dbt, real Great Expectations) on generated data."""
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import deliver, run_cli
+from truth import expected_pupil_attendance
+
+from ingestion.synthetic import SyntheticLA
+
+DAYS = 3
+COLUMNS = [
+    "possible_sessions",
+    "present_sessions",
+    "aea_sessions",
+    "authorised_absence_sessions",
+    "unauthorised_absence_sessions",
+    "attendance_rate",
+    "overall_absence_rate",
+    "is_persistent_absence",
+    "is_severe_absence",
+    "sen_provision",
+    "sen_primary_need",
+]
+
+
+@pytest.fixture(scope="module")
+def published_run(
+    tiny_la: SyntheticLA, airflow_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Day by day, the day's extracts land and the DAG runs for that register day."""
+    root = tmp_path_factory.mktemp("daily")
+    landing, warehouse = root / "landing", root / "warehouse"
+    for day_index in range(DAYS):
+        deliver(tiny_la, landing, range(day_index, day_index + 1))
+        result = run_cli(
+            airflow_env,
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--date",
+            str(tiny_la.days[day_index]),
+        )
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return warehouse
+
+
+def _published(path: Path, relation: str) -> dict[tuple, dict]:
+    with duckdb.connect() as con:
+        if path.suffix == ".duckdb":
+            con.execute(f"attach '{path}' as published (read_only)")
+        cursor = con.execute(f"select * from {relation}")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {(r["urn"], r["upn"], r["academic_year"]): {c: r[c] for c in COLUMNS} for r in rows}
+
+
+def test_published_pupil_attendance_matches_the_generators_truth(
+    published_run: Path, tiny_la: SyntheticLA
+) -> None:
+    expected = expected_pupil_attendance(tiny_la, DAYS - 1)
+    parquet = published_run / "published" / "parquet" / "pupil_attendance.parquet"
+    from_parquet = _published(parquet, f"read_parquet('{parquet}')")
+    database = published_run / "published" / "published.duckdb"
+    from_duckdb = _published(database, "published.main.pupil_attendance")
+    assert set(from_parquet) == set(expected)
+    for key, row in expected.items():
+        got = from_parquet[key]
+        for column in COLUMNS:
+            if isinstance(row[column], float):
+                assert got[column] == pytest.approx(row[column], abs=1e-12), (key, column)
+            else:
+                assert got[column] == row[column], (key, column)
+    assert from_duckdb == from_parquet
+
+
+def test_rerunning_a_day_publishes_the_same_marts(
+    published_run: Path, tiny_la: SyntheticLA, airflow_env: dict[str, str]
+) -> None:
+    parquet = published_run / "published" / "parquet" / "pupil_attendance.parquet"
+
+    def content() -> str:
+        with duckdb.connect() as con:
+            rows = con.execute(
+                f"select * exclude (as_of) from read_parquet('{parquet}') order by all"
+            ).fetchall()
+        return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+    before = content()
+    landing = published_run.parent / "landing"
+    result = run_cli(
+        airflow_env,
+        "run",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(published_run),
+        "--date",
+        str(tiny_la.days[DAYS - 1]),
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert content() == before
+
+
+def _fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_mart_failing_its_audit_is_not_published(
+    published_run: Path, tiny_la: SyntheticLA, airflow_env: dict[str, str], tmp_path: Path
+) -> None:
+    import shutil
+
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(published_run, warehouse)
+    before = _fingerprint(warehouse / "published")
+    # An upstream bug lets a malformed UPN into the event store: dbt builds the mart happily,
+    # and only the audit can stop it.
+    with duckdb.connect(str(warehouse / "warehouse.duckdb")) as con:
+        con.execute(
+            """
+            insert into events.pupil_events by name
+            select 'bug-1' as event_id, 'admitted' as event_type, urn, 'NOT-A-UPN' as upn,
+                valid_from, date_of_birth, sex, ncy, admission_date, leaving_date,
+                sen_provision, sen_primary_need, fsm_eligible, looked_after, child_in_need,
+                child_protection_plan, transaction_time, extracted_at, ingested_at, load_id,
+                source_file, source_line
+            from events.pupil_events limit 1
+            """
+        )
+        con.execute(
+            """
+            insert into events.mark_events by name
+            select 'bug-2' as event_id, event_type, urn, 'NOT-A-UPN' as upn, session_date,
+                session, '/' as code, minutes_late, transaction_time, extracted_at,
+                ingested_at, load_id, source_file, source_line
+            from events.mark_events limit 1
+            """
+        )
+    landing = published_run.parent / "landing"
+    result = run_cli(
+        airflow_env,
+        "run",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        "--date",
+        str(tiny_la.days[DAYS - 1]),
+    )
+    assert result.returncode != 0
+    # The run fails with a message that names the failed expectation.
+    assert "task audit" in result.stderr
+    assert "expect_column_values_to_match_regex on upn" in result.stderr, result.stderr
+    assert _fingerprint(warehouse / "published") == before

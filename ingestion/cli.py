@@ -86,20 +86,19 @@ def _demo(args: argparse.Namespace) -> int:
         f"{len(la.days)} school days from {la.days[0]} (extracts of {args.window} days)",
         flush=True,
     )
-    dag = _load_dag_quietly(out / "airflow-demo.log")
+    dag, terminal = _load_dag_quietly(out / "airflow-demo.log")
     started = time.monotonic()
     for index, day in enumerate(la.days):
-        # The day's extracts arrive in the landing folder, then the morning run picks them up.
+        # The day's extracts arrive in the landing folder, then that day's run picks them up.
         write_extracts_for_day(la, index, locations.landing)
-        _run_or_exit(dag, day, locations.landing, locations.warehouse)
+        _run_or_exit(dag, day, locations.landing, locations.warehouse, terminal)
         print(
-            f"[{index + 1:>2}/{len(la.days)}] {day}: DAG run succeeded "
+            f"[{index + 1:>2}/{len(la.days)}] {day}: DAG run succeeded, marts published "
             f"({time.monotonic() - started:.0f} s so far)",
-            flush=True,
+            file=terminal.out,
         )
-    _print_summary(locations.warehouse)
-    print(f"Airflow's log of the runs: {out / 'airflow-demo.log'}")
-    return 0
+    _print_summary(locations.warehouse, terminal.out)
+    return _finish(terminal)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -95,9 +95,15 @@ def _persist_duckdb_connections() -> None:
 def _roll_back_failed_transaction(context: sa.engine.ExceptionContext) -> None:
     # For every DuckDB engine in the process; an aborted DuckDB transaction is good for nothing
     # but a rollback anyway. SQLAlchemy re-raises the error afterwards.
+    # The rollback goes to the DuckDB connection itself: SQLAlchemy may not know a transaction
+    # is open (DuckDB begins one implicitly), and its own BEGIN would then be refused.
     connection = context.connection
-    if connection is not None and connection.in_transaction() and not connection.invalidated:
-        connection.rollback()
+    if connection is None or connection.invalidated:
+        return
+    try:
+        connection.connection.dbapi_connection.rollback()
+    except Exception:  # noqa: BLE001 - nothing was open; the original error is what matters
+        logger.debug("no DuckDB transaction to roll back after: %s", context.original_exception)
 
 
 def _add_duckdb_regex() -> None:

@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -9,10 +10,19 @@ import pytest
 
 from ingestion.synthetic import GeneratorConfig, SyntheticLA, build_la, write_extracts_for_day
 
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Airflow reads its settings when first imported, so the tests' own Airflow home (never the
+# developer's .airflow) is set before any test module imports it.
+AIRFLOW_SETTINGS = {
+    "AIRFLOW_HOME": tempfile.mkdtemp(prefix="attendance-airflow-home-"),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__PARALLELISM": "4",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+}
+os.environ.update(AIRFLOW_SETTINGS)
 # A small authority that still has every kind of file: CSV, JSON Lines, gzip, BOM, shuffled
 # columns, amended and not-yet-taken marks, a closure day, rows that must be quarantined.
 TINY = GeneratorConfig(schools=4, pupils=60, school_days=6, window_days=3, closure_day=2)
@@ -29,18 +39,9 @@ def deliver(la: SyntheticLA, landing: Path, days: range) -> None:
 
 
 @pytest.fixture(scope="session")
-def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment for a subprocess that runs real DAGs against its own SQLite metadata DB."""
-    home = tmp_path_factory.mktemp("airflow_home")
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "DO_NOT_TRACK": "1",
-        "GX_ANALYTICS_ENABLED": "false",
-    }
+def airflow_env() -> dict[str, str]:
+    """Environment for real DAG runs against the tests' own, migrated SQLite metadata DB."""
+    env = {**os.environ, **AIRFLOW_SETTINGS}
     migrate = subprocess.run(
         [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
         env=env,

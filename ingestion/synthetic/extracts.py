@@ -13,6 +13,7 @@ from datetime import UTC, date, timedelta
 from pathlib import Path
 
 from ingestion.synthetic.model import Enrolment, School, SyntheticLA
+from ingestion.upn import make_upn
 
 SCHOOL_COLUMNS = ["urn", "la_code", "name", "phase"]
 PUPIL_COLUMNS = [
@@ -59,7 +60,7 @@ def write_extracts_for_day(la: SyntheticLA, day_index: int, landing: Path) -> li
             "marks": (MARK_COLUMNS, _mark_rows(la, school, day_index)),
         }
         if la.config.bad_rows:
-            _add_bad_rows(la, school_index, day_index, tables["marks"][1])
+            _add_bad_rows(la, school_index, day_index, tables["pupils"][1], tables["marks"][1])
         for kind, (columns, rows) in tables.items():
             path = folder / f"{kind}.{school.file_format}"
             _write(
@@ -153,11 +154,30 @@ def _mark_rows(la: SyntheticLA, school: School, day_index: int) -> list[dict[str
 
 
 def _add_bad_rows(
-    la: SyntheticLA, school_index: int, day_index: int, marks: list[dict[str, object]]
+    la: SyntheticLA,
+    school_index: int,
+    day_index: int,
+    pupils: list[dict[str, object]],
+    marks: list[dict[str, object]],
 ) -> None:
-    """Rows a real MIS export sometimes carries; each must be quarantined with its reason."""
-    if not marks or (school_index, day_index) not in ((0, 1), (1, 2), (2, 4)):
+    """Rows a real MIS export sometimes carries; each must be quarantined with its reason.
+
+    None of them touches the ground truth: the pupils rows are for UPNs no one else has."""
+    if not marks or not pupils or (school_index, day_index) not in ((0, 1), (1, 2), (2, 4)):
         return
+    school = la.schools[school_index]
+
+    def stranger(serial: int) -> str:
+        return make_upn(la.config.la_code, school.establishment, 2019, 900 + serial)
+
+    pupil = pupils[0]
+    pupils.extend(
+        [
+            {**pupil, "upn": stranger(1), "sen_provision": "K", "sen_primary_need": ""},
+            {**pupil, "upn": stranger(2), "date_of_birth": "31/12/2015"},
+            {**pupil, "upn": stranger(3), "admission_date": ""},
+        ]
+    )
     sample = marks[0]
     today = la.days[day_index]
     saturday = today + timedelta(days=5 - today.weekday())

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import deliver, run_cli
-from truth import expected_pupil_attendance
 
 from ingestion.synthetic import SyntheticLA
+
+from conftest import deliver, run_cli
+from truth import expected_pupil_attendance
 
 DAYS = 3
 COLUMNS = [
@@ -161,3 +162,41 @@ def test_a_mart_failing_its_audit_is_not_published(
     assert "task audit" in result.stderr
     assert "expect_column_values_to_match_regex on upn" in result.stderr, result.stderr
     assert _fingerprint(warehouse / "published") == before
+
+
+def _values_in_duckdb(path: Path) -> list[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+        return [
+            str(value)
+            for schema, table in tables
+            for row in con.execute(f'select * from "{schema}"."{table}"').fetchall()
+            for value in row
+        ]
+
+
+def test_no_pupil_name_is_written_anywhere(
+    published_run: Path, tiny_la: SyntheticLA, airflow_env: dict[str, str]
+) -> None:
+    """Forenames and surnames are in the extracts; nothing the pipeline writes may hold them."""
+    names = tiny_la.forbidden_strings()
+    written: list[str] = []
+    for path in published_run.rglob("*"):
+        if not path.is_file() or path.name.endswith(".tmp"):
+            continue
+        if path.suffix == ".duckdb":
+            written += _values_in_duckdb(path)
+        elif path.suffix == ".parquet":
+            with duckdb.connect() as con:
+                rows = con.execute(f"select * from read_parquet('{path}')").fetchall()
+            written += [str(v) for row in rows for v in row]
+        else:
+            written.append(path.read_bytes().decode("utf-8", errors="replace"))
+    # Airflow's own task logs of the runs.
+    for path in Path(airflow_env["AIRFLOW_HOME"]).rglob("*.log"):
+        written.append(path.read_text(errors="replace"))
+    assert len(written) > 1000
+    leaked = {name for name in names for text in written if name in text}
+    assert leaked == set()

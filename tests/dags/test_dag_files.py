@@ -1,4 +1,5 @@
 from airflow.dag_processing.dagbag import DagBag
+
 from conftest import PROJECT_ROOT
 
 

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import deliver
 
 from ingestion.ingest import ingest_landing
 from ingestion.synthetic import SyntheticLA
+
+from conftest import deliver
 
 
 def _audit(database: Path) -> list[tuple]:

@@ -1,13 +1,16 @@
 """Daily attendance pipeline.
 
-The logical date is the register day. Each run ingests every new extract in the landing
-folder, builds the dbt models, audits the marts with Great Expectations and, only if the
-audit passes, publishes them. The steps live in `ingestion.pipeline`; this file only wires
+The logical date is the register day. Each run pulls new extracts from the MIS feed (when
+ATTENDANCE_FEED_URL is set), ingests every new extract in the landing folder, builds the dbt
+models, audits the marts with Great Expectations and, only if the audit passes, publishes
+them. The steps live in `ingestion.pipeline`; this file only wires
 them together.
 
 Run it on your own extracts with `make run LANDING=... WAREHOUSE=...`, or trigger it with
 the params `landing` and `warehouse` (blank: ATTENDANCE_LANDING / ATTENDANCE_WAREHOUSE).
 """
+
+from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
@@ -37,6 +40,12 @@ def _folders() -> tuple[str | None, str | None]:
     doc_md=__doc__,
 )
 def attendance_daily() -> None:
+    # The feed client retries within a pull; these retries cover a feed that stays down for a
+    # while. Each retry resumes from the last committed cursor.
+    @task(retries=3, retry_delay=timedelta(minutes=2), retry_exponential_backoff=True)
+    def pull() -> dict | None:
+        return pipeline.pull_step(*_folders())
+
     @task
     def ingest() -> dict:
         return pipeline.ingest_step(*_folders(), load_id=get_current_context()["run_id"])
@@ -57,7 +66,7 @@ def attendance_daily() -> None:
     def report() -> str:
         return pipeline.summary_step(*_folders())
 
-    ingest() >> build() >> audit() >> publish() >> report()
+    pull() >> ingest() >> build() >> audit() >> publish() >> report()
 
 
 attendance_daily()

@@ -2,16 +2,22 @@
 
 import argparse
 import os
+import secrets
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ingestion.locations import resolve_locations
 from ingestion.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from ingestion.feed_server import FeedServer
 
 
 @dataclass(frozen=True)
@@ -87,18 +93,42 @@ def _demo(args: argparse.Namespace) -> int:
         flush=True,
     )
     dag, terminal = _load_dag_quietly(out / "airflow-demo.log")
-    started = time.monotonic()
-    for index, day in enumerate(la.days):
-        # The day's extracts arrive in the landing folder, then that day's run picks them up.
-        write_extracts_for_day(la, index, locations.landing)
-        _run_or_exit(dag, day, locations.landing, locations.warehouse, terminal)
-        print(
-            f"[{index + 1:>2}/{len(la.days)}] {day}: DAG run succeeded, marts published "
-            f"({time.monotonic() - started:.0f} s so far)",
-            file=terminal.out,
-        )
+    # A quarter of the schools deliver through their MIS's HTTP feed, the rest drop files.
+    feed_urns = {school.urn for school in la.schools[3::4]}
+    file_urns = {school.urn for school in la.schools} - feed_urns
+    with _demo_feed(out / "feed") as feed:
+        print(f"MIS feed for {len(feed_urns)} schools at {feed.url}", file=terminal.out)
+        started = time.monotonic()
+        for index, day in enumerate(la.days):
+            # The day's extracts arrive, then that day's run pulls and ingests them.
+            write_extracts_for_day(la, index, locations.landing, urns=file_urns)
+            write_extracts_for_day(la, index, feed.root, urns=feed_urns)
+            _run_or_exit(dag, day, locations.landing, locations.warehouse, terminal)
+            print(
+                f"[{index + 1:>2}/{len(la.days)}] {day}: DAG run succeeded, marts published "
+                f"({time.monotonic() - started:.0f} s so far)",
+                file=terminal.out,
+            )
     _print_summary(locations.warehouse, terminal.out)
     return _finish(terminal)
+
+
+@contextmanager
+def _demo_feed(root: Path) -> Iterator["FeedServer"]:
+    """The reference MIS feed on 127.0.0.1, with a one-off token, for the DAG's pull task."""
+    from ingestion.feed_server import FeedServer
+    from ingestion.http_pull import SOURCE_ENV, TOKEN_ENV, URL_ENV
+
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    token = secrets.token_urlsafe(24)
+    with FeedServer(root, token) as feed:
+        os.environ.update({URL_ENV: feed.url, TOKEN_ENV: token, SOURCE_ENV: "demo-mis"})
+        try:
+            yield feed
+        finally:
+            for name in (URL_ENV, TOKEN_ENV, SOURCE_ENV):
+                os.environ.pop(name, None)
 
 
 def _run(args: argparse.Namespace) -> int:

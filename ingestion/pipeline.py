@@ -9,6 +9,7 @@ from typing import Any
 
 from ingestion.alerts import record_alert
 from ingestion.gate import audit_or_raise
+from ingestion.http_pull import pull_from_environment
 from ingestion.ingest import ingest_landing
 from ingestion.locations import resolve_locations
 from ingestion.publish import PUBLISHED_MARTS, publish
@@ -30,6 +31,13 @@ def record_failure(context: dict[str, Any]) -> None:
         task_id=task_instance.task_id,
         reason=str(context.get("exception") or "unknown"),
     )
+
+
+def pull_step(landing: str | None, warehouse: str | None) -> dict[str, Any] | None:
+    """Pull new extracts from the MIS feed named by ATTENDANCE_FEED_URL, if one is set."""
+    locations = resolve_locations(landing, warehouse)
+    summary = pull_from_environment(locations.landing)
+    return summary.as_record() if summary else None
 
 
 def ingest_step(landing: str | None, warehouse: str | None, load_id: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import random
+from collections.abc import Collection
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
@@ -47,10 +48,15 @@ MARK_COLUMNS = [
 ]
 
 
-def write_extracts_for_day(la: SyntheticLA, day_index: int, landing: Path) -> list[Path]:
-    """Every school's extract for one school day, as files under `landing`; returns the files."""
+def write_extracts_for_day(
+    la: SyntheticLA, day_index: int, landing: Path, urns: Collection[str] | None = None
+) -> list[Path]:
+    """Each school's extract for one school day (only the `urns` given, if any), as files
+    under `landing`; returns the files."""
     written = []
     for school_index, school in enumerate(la.schools):
+        if urns is not None and school.urn not in urns:
+            continue
         stamp = la.extract_time(day_index).astimezone(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
         folder = landing / school.urn / stamp
         folder.mkdir(parents=True, exist_ok=True)

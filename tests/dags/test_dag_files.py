@@ -9,6 +9,7 @@ def test_dag_files_import_without_errors(airflow_env: dict[str, str]) -> None:
     dag = bag.get_dag("attendance_daily")
     assert dag is not None
     assert [t.task_id for t in dag.topological_sort()] == [
+        "pull",
         "ingest",
         "build",
         "audit",

@@ -90,6 +90,9 @@ def test_broken_rows_are_quarantined_with_reasons(tiny_la: SyntheticLA, tmp_path
         "is not a date in the form YYYY-MM-DD",
         "is not AM or PM",
         "has never been on roll at school",
+        "sen_primary_need is missing, but is required for provision K",
+        "date_of_birth '31/12/2015' is not a date in the form YYYY-MM-DD",
+        "admission_date is missing",
     ]
     for fragment in expected_fragments:
         assert sum(fragment in r for r in reasons) >= 1, fragment

@@ -12,6 +12,7 @@ from ingestion.publish import PUBLISHED_DB
 @dataclass(frozen=True)
 class RunSummary:
     as_of: str
+    version: str
     enrolments: int
     attendance_rate: float
     persistent_absence_by_sen: dict[str, tuple[int, float]]
@@ -23,7 +24,7 @@ class RunSummary:
         lines = [
             f"Published marts as of {self.as_of}: {self.published}",
             f"  DuckDB file: {self.published / PUBLISHED_DB}",
-            f"  Parquet:     {self.published / 'parquet'}",
+            f"  Parquet:     {self.published / 'parquet' / 'current'} (version {self.version})",
             f"Enrolments: {self.enrolments}",
             f"Attendance rate: {self.attendance_rate:.2%}",
             "Persistent absence by SEN provision:",
@@ -47,6 +48,7 @@ def summarise(locations: Locations) -> RunSummary:
             from pupil_attendance
             """
         ).fetchone()
+        (version,) = con.execute("select version from publication").fetchone()
         by_sen = {
             provision: (count, share)
             for provision, count, share in con.execute(
@@ -62,5 +64,12 @@ def summarise(locations: Locations) -> RunSummary:
             "from ops.ingest_audit"
         ).fetchone()
     return RunSummary(
-        as_of, enrolments, rate or 0.0, by_sen, int(quarantined), int(rejected), locations.published
+        as_of,
+        version,
+        enrolments,
+        rate or 0.0,
+        by_sen,
+        int(quarantined),
+        int(rejected),
+        locations.published,
     )

@@ -64,7 +64,7 @@ def test_published_pupil_attendance_matches_the_generators_truth(
     published_run: Path, tiny_la: SyntheticLA
 ) -> None:
     expected = expected_pupil_attendance(tiny_la, DAYS - 1)
-    parquet = published_run / "published" / "parquet" / "pupil_attendance.parquet"
+    parquet = published_run / "published" / "parquet" / "current" / "pupil_attendance.parquet"
     from_parquet = _published(parquet, f"read_parquet('{parquet}')")
     database = published_run / "published" / "published.duckdb"
     from_duckdb = _published(database, "published.main.pupil_attendance")
@@ -82,7 +82,7 @@ def test_published_pupil_attendance_matches_the_generators_truth(
 def test_rerunning_a_day_publishes_the_same_marts(
     published_run: Path, tiny_la: SyntheticLA, airflow_env: dict[str, str]
 ) -> None:
-    parquet = published_run / "published" / "parquet" / "pupil_attendance.parquet"
+    parquet = published_run / "published" / "parquet" / "current" / "pupil_attendance.parquet"
 
     def content() -> str:
         with duckdb.connect() as con:

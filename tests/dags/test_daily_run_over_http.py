@@ -37,7 +37,7 @@ def test_a_run_pulls_from_the_feed_and_publishes(
     with duckdb.connect() as con:
         published = con.execute(
             "select urn, upn, academic_year, possible_sessions, present_sessions "
-            f"from read_parquet('{warehouse}/published/parquet/pupil_attendance.parquet')"
+            f"from read_parquet('{warehouse}/published/parquet/current/pupil_attendance.parquet')"
         ).fetchall()
     expected = expected_pupil_attendance(tiny_la, 1)
     assert {r[:3]: (r[3], r[4]) for r in published} == {

@@ -38,7 +38,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -76,9 +76,15 @@ _RESERVED_KWARGS = {
     "catch_exceptions",
 }
 
-# Counts only: GX would otherwise fetch up to 20 of the offending values per expectation, and
-# those could identify a pupil. BASIC still gives unexpected_count.
-_RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+# A few offending values per failed expectation, for the restricted-tier record in
+# ops.quality_runs (never for messages: a UPN identifies a pupil). Names never reach any table,
+# so none can be sampled.
+SAMPLE_SIZE = 5
+_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+# Suite parameters: a kwarg value "${name}" or "${name:default}" is replaced whole, and such a
+# placeholder inside an unexpected_rows_query is replaced in the text, by the value the caller
+# passes for `name` (else the default; a whole-value default that reads as a number is one).
+_PARAMETER = re.compile(r"\$\{([a-z_][a-z0-9_]*)(?::([^}]*))?\}")
 # A "sqlalchemy.exc.ProgrammingError: ..." line of a traceback.
 _EXCEPTION_LINE = re.compile(r"^(?:\w+\.)*(\w+(?:Error|Exception)):", re.MULTILINE)
 
@@ -135,6 +141,8 @@ class ExpectationOutcome:
     observed_value: int | float | None = None
     # Set when GX raised instead of checking, e.g. because a column is missing.
     error: str | None = None
+    # Up to SAMPLE_SIZE offending values or rows (restricted: may hold UPNs). Never in messages.
+    sample: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line naming the expectation and what went wrong, without any data values."""
@@ -215,8 +223,18 @@ def load_suite(table: str, suites_dir: Path = SUITES_DIR) -> Suite:
     return Suite(name=name, table=table, expectations=specs, path=path)
 
 
-def audit(database: Path, tables: Sequence[str], *, suites_dir: Path = SUITES_DIR) -> AuditReport:
+def audit(
+    database: Path,
+    tables: Sequence[str],
+    *,
+    suites_dir: Path = SUITES_DIR,
+    parameters: Mapping[str, Any] | None = None,
+    docs_dir: Path | None = None,
+) -> AuditReport:
     """Run each table's suite against the DuckDB file, through one GX Checkpoint.
+
+    `parameters` fill the suites' "${name}" placeholders (e.g. the previous publication's row
+    counts). With `docs_dir`, GX Data Docs for the run are built there (index.html).
 
     The file is opened read-only, and every connection GX opened is closed before this
     returns, so that the pipeline can open it for writing straight after.
@@ -231,10 +249,10 @@ def audit(database: Path, tables: Sequence[str], *, suites_dir: Path = SUITES_DI
     wanted = list(dict.fromkeys(tables))
     if not wanted:
         raise ValueError("audit needs at least one table: a gate that checks nothing must not pass")
-    suites = [load_suite(table, suites_dir) for table in wanted]
+    suites = [_with_parameters(load_suite(table, suites_dir), parameters or {}) for table in wanted]
 
     enable_duckdb_for_gx()
-    outcomes = _run_checkpoint(database, suites)
+    outcomes = _run_checkpoint(database, suites, docs_dir)
     report = AuditReport(
         database=database,
         outcomes=outcomes,
@@ -253,13 +271,20 @@ def audit(database: Path, tables: Sequence[str], *, suites_dir: Path = SUITES_DI
 
 
 def audit_or_raise(
-    database: Path, tables: Sequence[str], *, suites_dir: Path = SUITES_DIR
+    database: Path,
+    tables: Sequence[str],
+    *,
+    suites_dir: Path = SUITES_DIR,
+    parameters: Mapping[str, Any] | None = None,
+    docs_dir: Path | None = None,
 ) -> AuditReport:
     """Audit, and raise AuditFailed, for the data manager, unless the tables may be published.
 
     Returns the report when nothing blocks publication, so that warnings can still be shown.
     """
-    report = audit(database, tables, suites_dir=suites_dir)
+    report = audit(
+        database, tables, suites_dir=suites_dir, parameters=parameters, docs_dir=docs_dir
+    )
     if not report.success:
         raise AuditFailed(withheld_message(report), report)
     return report
@@ -289,6 +314,38 @@ def withheld_message(report: AuditReport) -> str:
         "pipeline again. The checks are defined in expectations/suites/<table>.json.",
     ]
     return "\n".join(lines)
+
+
+def _with_parameters(suite: Suite, parameters: Mapping[str, Any]) -> Suite:
+    """The suite with its "${name}" placeholders filled; SuiteError names a missing one."""
+
+    def value_of(match: re.Match[str], where: str) -> Any:
+        name, default = match.group(1), match.group(2)
+        if name in parameters:
+            return parameters[name]
+        if default is None:
+            raise SuiteError(f"{where}: no value was given for the parameter {name!r}")
+        try:
+            return int(default)
+        except ValueError:
+            return default
+
+    def fill(value: Any, where: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        whole = _PARAMETER.fullmatch(value)
+        if whole:
+            return value_of(whole, where)
+        return _PARAMETER.sub(lambda m: str(value_of(m, where)), value)
+
+    filled = tuple(
+        replace(
+            spec,
+            kwargs={k: fill(v, f"{suite.path}, {spec.type}") for k, v in spec.kwargs.items()},
+        )
+        for spec in suite.expectations
+    )
+    return replace(suite, expectations=filled)
 
 
 def _parse_expectation(entry: object, *, where: str) -> ExpectationSpec:
@@ -336,13 +393,30 @@ def _connection_string(database: Path) -> str:
     return sa.URL.create("duckdb", database=str(database)).render_as_string(hide_password=False)
 
 
-def _run_checkpoint(database: Path, suites: Sequence[Suite]) -> tuple[ExpectationOutcome, ...]:
+def _run_checkpoint(
+    database: Path, suites: Sequence[Suite], docs_dir: Path | None
+) -> tuple[ExpectationOutcome, ...]:
     import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     # Progress bars only clutter the Airflow task log.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            site_name="run",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        actions.append(UpdateDataDocsAction(name="data_docs", site_names=["run"]))
     try:
         datasource = context.data_sources.add_sql(
             name="warehouse",
@@ -371,6 +445,7 @@ def _run_checkpoint(database: Path, suites: Sequence[Suite]) -> tuple[Expectatio
                 name="publication_gate",
                 validation_definitions=validation_definitions,
                 result_format=_RESULT_FORMAT,
+                actions=actions,
             )
         )
         result = checkpoint.run()
@@ -460,7 +535,17 @@ def _outcome(
         description=spec.description,
         observed_value=observed,
         error=None if error is None else error[0],
+        sample=_sample(details) if result.success is not True else (),
     )
+
+
+def _sample(details: Mapping[str, Any]) -> tuple[str, ...]:
+    values = details.get("partial_unexpected_list")
+    if values is None:
+        values = (details.get("details") or {}).get("unexpected_rows")
+    if not isinstance(values, list):
+        return ()
+    return tuple(str(value) for value in values[:SAMPLE_SIZE])
 
 
 def _evaluation_error(result: ExpectationValidationResult) -> tuple[str, str] | None:

@@ -5,14 +5,16 @@ Each step takes the run's landing and warehouse folders (None: the defaults of
 """
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from ingestion.alerts import record_alert
-from ingestion.gate import audit_or_raise
+from ingestion.gate import AuditFailed, audit, withheld_message
 from ingestion.http_pull import pull_from_environment
 from ingestion.ingest import ingest_landing
 from ingestion.locations import resolve_locations
 from ingestion.publish import PUBLISHED_MARTS, publish
+from ingestion.quality import publication_parameters, record_quality_run
 from ingestion.summary import summarise
 from ingestion.transform import build_marts
 
@@ -58,12 +60,32 @@ def build_step(landing: str | None, warehouse: str | None, as_of: str | None = N
     build_marts(locations.warehouse_db, locations.work, as_of=as_of)
 
 
-def audit_step(landing: str | None, warehouse: str | None) -> dict[str, Any]:
+def audit_step(
+    landing: str | None, warehouse: str | None, run_id: str | None = None
+) -> dict[str, Any]:
+    """Audit the candidate marts; record every result; raise AuditFailed if any blocks."""
     locations = resolve_locations(landing, warehouse)
-    report = audit_or_raise(locations.warehouse_db, PUBLISHED_MARTS)
+    run_id = run_id or f"audit-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    docs = locations.warehouse / "quality" / "data_docs"
+    report = audit(
+        locations.warehouse_db,
+        PUBLISHED_MARTS,
+        parameters=publication_parameters(locations.published, PUBLISHED_MARTS),
+        docs_dir=docs,
+    )
+    record_quality_run(locations.warehouse_db, run_id, report)
     for warning in report.warnings:
         log.warning("audit warning: %s", warning)
-    return {"expectations": len(report.outcomes), "warnings": len(report.warnings)}
+    if not report.success:
+        raise AuditFailed(
+            withheld_message(report) + f"\nData Docs of the checks: {docs / 'index.html'}",
+            report,
+        )
+    return {
+        "expectations": len(report.outcomes),
+        "warnings": len(report.warnings),
+        "data_docs": str(docs / "index.html"),
+    }
 
 
 def publish_step(landing: str | None, warehouse: str | None) -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""Keep every audit's results: `ops.quality_runs` in the warehouse, for trends and follow-up.
+
+The warehouse is the restricted tier: a failed expectation's sample (a few offending values,
+which may include UPNs) is kept here and in the run's Data Docs, never in messages or alerts.
+"""
+
+import json
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingestion.gate import AuditReport
+from ingestion.publish import last_publication
+
+# A mart may shrink a little from one publication to the next (pupils leave, amendments), but
+# a fall of more than this share is a collapse to be looked at before it is published.
+ROW_COUNT_TOLERANCE = 0.10
+
+DDL = """
+create schema if not exists ops;
+create table if not exists ops.quality_runs (
+    run_id varchar not null,
+    checked_at timestamptz not null,
+    suite varchar not null,
+    expectation varchar not null,
+    column_name varchar,
+    severity varchar not null,
+    success boolean not null,
+    unexpected_count bigint,
+    observed_value double,
+    description varchar,
+    error varchar,
+    sample varchar
+);
+"""
+
+
+def publication_parameters(published: Path, marts: Sequence[str]) -> dict[str, Any]:
+    """Values for the suites' ${...} placeholders, from the last complete publication."""
+    previous = last_publication(published) or {}
+    rows = previous.get("rows", {})
+    parameters: dict[str, Any] = {
+        # Re-running a day publishes the same as_of, so "forward" means "not backwards".
+        "previous_as_of": previous.get("as_of") or "0001-01-01 00:00:00+00",
+    }
+    for mart in marts:
+        before = rows.get(mart)
+        parameters[f"min_rows_{mart}"] = (
+            math.floor(before * (1 - ROW_COUNT_TOLERANCE)) if before else 0
+        )
+    return parameters
+
+
+def record_quality_run(database: Path, run_id: str, report: AuditReport) -> int:
+    """Append one row per expectation of `report` to ops.quality_runs; returns the rows added."""
+    checked_at = datetime.now(UTC)
+    rows = [
+        [
+            run_id,
+            checked_at,
+            outcome.table,
+            outcome.expectation_type,
+            outcome.column,
+            outcome.severity,
+            outcome.success,
+            outcome.unexpected_count,
+            outcome.observed_value,
+            outcome.description,
+            outcome.error,
+            json.dumps(list(outcome.sample)) if outcome.sample else None,
+        ]
+        for outcome in report.outcomes
+    ]
+    with duckdb.connect(str(database)) as con:
+        con.execute(DDL)
+        con.executemany(
+            "insert into ops.quality_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+    return len(rows)

@@ -1,0 +1,137 @@
+"""Write-audit-publish: bad candidate marts are not published; every result is kept."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion import pipeline
+from ingestion.gate import AuditFailed
+from ingestion.synthetic import SyntheticLA
+
+from conftest import deliver
+
+
+@pytest.fixture(scope="module")
+def published_warehouse(tiny_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse that has published once, built by the real steps on generated data."""
+    root = tmp_path_factory.mktemp("wap")
+    landing, warehouse = root / "landing", root / "warehouse"
+    deliver(tiny_la, landing, range(4))
+    pipeline.ingest_step(str(landing), str(warehouse), load_id="test")
+    pipeline.build_step(str(landing), str(warehouse))
+    pipeline.audit_step(str(landing), str(warehouse), run_id="first")
+    pipeline.publish_step(str(landing), str(warehouse))
+    return warehouse
+
+
+@pytest.fixture
+def warehouse(published_warehouse: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "warehouse"
+    shutil.copytree(published_warehouse, copy, symlinks=True)
+    return copy
+
+
+def _fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _tamper(warehouse: Path, sql: str) -> None:
+    with duckdb.connect(str(warehouse / "warehouse.duckdb")) as con:
+        con.execute(sql)
+
+
+def _quality_rows(warehouse: Path, run_id: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select expectation, column_name, severity, success, unexpected_count, sample "
+            "from ops.quality_runs where run_id = ? order by all",
+            [run_id],
+        ).fetchall()
+
+
+def test_a_passing_audit_is_recorded_with_its_data_docs(warehouse: Path) -> None:
+    result = pipeline.audit_step(None, str(warehouse), run_id="again")
+    rows = _quality_rows(warehouse, "again")
+    assert len(rows) == result["expectations"] > 10
+    assert all(success for _, _, _, success, _, _ in rows)
+    assert Path(result["data_docs"]).is_file()
+    assert "pupil_attendance" in Path(result["data_docs"]).read_text()
+
+
+BAD_CANDIDATES = {
+    "duplicate enrolment": (
+        "insert into main.pupil_attendance select * from main.pupil_attendance limit 1",
+        "expect_compound_columns_to_be_unique",
+    ),
+    "rate above one": (
+        "update main.pupil_attendance set attendance_rate = 1.5 "
+        "where upn = (select min(upn) from main.pupil_attendance)",
+        "expect_column_values_to_be_between",
+    ),
+    "parts do not add up": (
+        "update main.pupil_attendance set present_sessions = present_sessions + 1 "
+        "where upn = (select min(upn) from main.pupil_attendance)",
+        "unexpected_rows_expectation",
+    ),
+    "malformed UPN": (
+        "update main.pupil_attendance set upn = 'NOT-A-UPN' "
+        "where upn = (select min(upn) from main.pupil_attendance)",
+        "expect_column_values_to_match_regex",
+    ),
+    "persistent absence flag wrong": (
+        "update main.pupil_attendance set is_persistent_absence = not is_persistent_absence "
+        "where upn = (select min(upn) from main.pupil_attendance)",
+        "unexpected_rows_expectation",
+    ),
+    "silent collapse": (
+        "delete from main.pupil_attendance where hash(upn) % 2 = 0",
+        "expect_table_row_count_to_be_between",
+    ),
+    "as_of moved backwards": (
+        "update main.pupil_attendance set as_of = as_of - interval 30 days",
+        "unexpected_rows_expectation",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_CANDIDATES))
+def test_the_gate_blocks_bad_marts_and_keeps_the_publication(warehouse: Path, kind: str) -> None:
+    sql, expectation = BAD_CANDIDATES[kind]
+    before = _fingerprint(warehouse / "published")
+    _tamper(warehouse, sql)
+    with pytest.raises(AuditFailed) as failure:
+        pipeline.audit_step(None, str(warehouse), run_id=kind)
+    assert expectation in str(failure.value)
+    assert "NOT-A-UPN" not in str(failure.value)  # values stay out of messages
+    failed = [r for r in _quality_rows(warehouse, kind) if not r[3]]
+    assert any(r[0] == expectation and r[2] == "error" for r in failed)
+    assert _fingerprint(warehouse / "published") == before
+
+
+def test_a_failed_check_keeps_a_sample_in_the_restricted_record(warehouse: Path) -> None:
+    sql, _ = BAD_CANDIDATES["malformed UPN"]
+    _tamper(warehouse, sql)
+    with pytest.raises(AuditFailed):
+        pipeline.audit_step(None, str(warehouse), run_id="sampled")
+    [row] = [r for r in _quality_rows(warehouse, "sampled") if not r[3]]
+    assert row[4] == 1 and json.loads(row[5]) == ["NOT-A-UPN"]
+
+
+def test_a_warning_is_reported_but_publication_goes_ahead(warehouse: Path) -> None:
+    _tamper(
+        warehouse,
+        "update main.pupil_attendance set sen_primary_need = null "
+        "where upn = (select min(upn) from main.pupil_attendance where sen_provision = 'K')",
+    )
+    result = pipeline.audit_step(None, str(warehouse), run_id="warned")
+    assert result["warnings"] == 1
+    warned = [r for r in _quality_rows(warehouse, "warned") if not r[3]]
+    assert [(r[2], r[4]) for r in warned] == [("warning", 1)]

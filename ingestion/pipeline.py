@@ -14,7 +14,7 @@ from ingestion.http_pull import pull_from_environment
 from ingestion.ingest import ingest_landing
 from ingestion.locations import resolve_locations
 from ingestion.publish import PUBLISHED_MARTS, publish
-from ingestion.quality import publication_parameters, record_quality_run
+from ingestion.quality import UPSTREAM_TABLES, publication_parameters, record_quality_run
 from ingestion.summary import summarise
 from ingestion.transform import build_marts
 
@@ -69,7 +69,7 @@ def audit_step(
     docs = locations.warehouse / "quality" / "data_docs"
     report = audit(
         locations.warehouse_db,
-        PUBLISHED_MARTS,
+        [*UPSTREAM_TABLES, *PUBLISHED_MARTS],
         parameters=publication_parameters(locations.published, PUBLISHED_MARTS),
         docs_dir=docs,
     )

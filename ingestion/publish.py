@@ -25,7 +25,14 @@ from pathlib import Path
 
 import duckdb
 
-PUBLISHED_MARTS = ("pupil_attendance",)
+PUBLISHED_MARTS = (
+    "pupil_attendance",
+    "absence_episodes",
+    "pupils_for_support",
+    "attendance_by_sen",
+    "attendance_by_sen_need",
+    "school_daily_attendance",
+)
 PUBLISHED_DB = "published.duckdb"
 POINTER = "CURRENT"
 POINTER_LINK = "current"

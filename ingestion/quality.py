@@ -16,6 +16,9 @@ import duckdb
 from ingestion.gate import AuditReport
 from ingestion.publish import last_publication
 
+# Checked before the marts at every audit: the staged event store and the current register.
+UPSTREAM_TABLES = ("stg_register__mark_events", "fct_sessions")
+
 # A mart may shrink a little from one publication to the next (pupils leave, amendments), but
 # a fall of more than this share is a collapse to be looked at before it is published.
 ROW_COUNT_TOLERANCE = 0.10

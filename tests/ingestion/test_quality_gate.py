@@ -102,6 +102,35 @@ BAD_CANDIDATES = {
 }
 
 
+ONE_MARK = "from events.mark_events order by event_id limit 1"
+BAD_UPSTREAM = {
+    "session not AM or PM": (
+        f"insert into events.mark_events select * replace ('XX' as session) {ONE_MARK}",
+        "expect_column_values_to_be_in_set",
+    ),
+    "code not in the code set": (
+        f"insert into events.mark_events select * replace ('ZZ' as code) {ONE_MARK}",
+        "unexpected_rows_expectation",
+    ),
+    "session after the extract": (
+        "insert into events.mark_events select * replace "
+        f"(cast(session_date + interval 30 day as date) as session_date) {ONE_MARK}",
+        "unexpected_rows_expectation",
+    ),
+    "mark for a pupil off roll": (
+        "update main.fct_sessions set session_date = date '2001-01-03' "
+        "where upn = (select min(upn) from main.fct_sessions) and session = 'AM'",
+        "unexpected_rows_expectation",
+    ),
+    "incomplete register": (
+        "delete from main.fct_sessions where urn = (select min(urn) from main.fct_sessions) "
+        "and hash(upn || cast(session_date as varchar) || session) % 10 = 0",
+        "unexpected_rows_expectation",
+    ),
+}
+BAD_CANDIDATES.update(BAD_UPSTREAM)
+
+
 @pytest.mark.parametrize("kind", list(BAD_CANDIDATES))
 def test_the_gate_blocks_bad_marts_and_keeps_the_publication(warehouse: Path, kind: str) -> None:
     sql, expectation = BAD_CANDIDATES[kind]
@@ -123,6 +152,19 @@ def test_a_failed_check_keeps_a_sample_in_the_restricted_record(warehouse: Path)
         pipeline.audit_step(None, str(warehouse), run_id="sampled")
     [row] = [r for r in _quality_rows(warehouse, "sampled") if not r[3]]
     assert row[4] == 1 and json.loads(row[5]) == ["NOT-A-UPN"]
+
+
+def test_many_unresolved_n_marks_only_warn(warehouse: Path) -> None:
+    _tamper(
+        warehouse,
+        "update main.fct_sessions set code = 'N' where urn = (select min(urn) from "
+        "main.fct_sessions) and is_possible and hash(upn || cast(session_date as varchar)) % 5 = 0",
+    )
+    result = pipeline.audit_step(None, str(warehouse), run_id="many-n")
+    warned = [r for r in _quality_rows(warehouse, "many-n") if not r[3]]
+    assert result["warnings"] == 1 and [(r[0], r[2], r[4]) for r in warned] == [
+        ("unexpected_rows_expectation", "warning", 1)
+    ]
 
 
 def test_a_warning_is_reported_but_publication_goes_ahead(warehouse: Path) -> None:

@@ -13,11 +13,19 @@ pupil_events as (
 
 ),
 
+school_events as (
+
+    select transaction_time from {{ ref('stg_register__school_events') }}
+
+),
+
 all_events as (
 
     select transaction_time from mark_events
     union all
     select transaction_time from pupil_events
+    union all
+    select transaction_time from school_events
 
 ),
 

@@ -3,9 +3,9 @@
 -- possible sessions missed, severe at 50% or more. Enrolments with no possible session are out.
 with
 
-marks as (
+sessions as (
 
-    select * from {{ ref('int_marks_current') }}
+    select * from {{ ref('fct_sessions') }}
 
 ),
 
@@ -31,7 +31,7 @@ sessions_by_enrolment as (
         count(*) filter (where category = 'aea') as aea_sessions,
         count(*) filter (where category = 'authorised') as authorised_absence_sessions,
         count(*) filter (where category = 'unauthorised') as unauthorised_absence_sessions
-    from marks
+    from sessions
     group by urn, upn, academic_year
 
 ),

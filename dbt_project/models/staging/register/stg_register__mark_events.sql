@@ -26,7 +26,7 @@ known_by_cutoff as (
             when session_date >= date '2024-08-19' then '2024' else 'pre2024'
         end as code_set
     from source
-    where transaction_time <= {{ as_of_cutoff() }}
+    where {{ known_by_cutoff() }}
 
 )
 

@@ -30,7 +30,7 @@ known_by_cutoff as (
         ingested_at,
         source_line
     from source
-    where transaction_time <= {{ as_of_cutoff() }}
+    where {{ known_by_cutoff() }}
 
 )
 

@@ -1,0 +1,15 @@
+{#-
+    Pre-hook of the incremental session fact: when the table was built with another `as_of`
+    cut-off (an as-of rebuild, or the first daily build after one), empty it, so that the
+    model's own watermark (null on an empty table) rebuilds every row for this cut-off.
+    Rows of sessions known only after an earlier cut-off must go, and a delete+insert by
+    key never deletes a key that is no longer there.
+-#}
+{% macro empty_if_built_with_another_cutoff() -%}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where exists (
+            select 1 from {{ this }} where built_as_of is distinct from {{ as_of_cutoff() }}
+        )
+    {% endif %}
+{%- endmacro %}

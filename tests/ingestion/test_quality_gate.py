@@ -124,7 +124,7 @@ BAD_UPSTREAM = {
     ),
     "incomplete register": (
         "delete from main.fct_sessions where urn = (select min(urn) from main.fct_sessions) "
-        "and hash(upn || cast(session_date as varchar) || session) % 10 = 0",
+        "and hash(upn || cast(session_date as varchar) || session) % 4 = 0",
         "unexpected_rows_expectation",
     ),
 }

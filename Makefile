@@ -10,14 +10,26 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__PARALLELISM := 4
+# SQLite: wait up to 60 s for a lock instead of failing at once when several Airflow
+# processes write (make airflow runs four of them).
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db?timeout=60
+AIRFLOW_PORT ?= 8080
+# The one-slot pool of every task that opens the warehouse (ingestion/warehouse_access.py).
+WAREHOUSE_POOL := attendance_warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo run test lint format lock clean
+.PHONY: help venv demo run airflow airflow-pool backfill rerun test lint format lock clean
 
 help:
 	@echo "make demo    generate a synthetic LA and run the daily DAG on it, day by day"
 	@echo "make run LANDING=path WAREHOUSE=path [DATE=YYYY-MM-DD]"
 	@echo "             run the daily DAG once on your own FEED_SPEC extracts"
+	@echo "make airflow [LANDING=path WAREHOUSE=path] [AIRFLOW_PORT=8080]"
+	@echo "             Airflow (scheduler, UI) on http://127.0.0.1:8080 with the project's DAGs"
+	@echo "make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD [LANDING=path WAREHOUSE=path]"
+	@echo "             run attendance_daily for each school day FROM..TO (needs make airflow)"
+	@echo "make rerun DAY=YYYY-MM-DD"
+	@echo "             run that register day again (needs make airflow)"
 	@echo "make test    linters and the test suite"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
 
@@ -46,6 +58,39 @@ demo: $(AIRFLOW_HOME)/.migrated
 run: $(AIRFLOW_HOME)/.migrated
 	@test -n "$(LANDING)" -a -n "$(WAREHOUSE)" || (echo "usage: make run LANDING=path WAREHOUSE=path [DATE=YYYY-MM-DD]"; exit 2)
 	$(BIN)/python -m ingestion.cli run --landing "$(LANDING)" --warehouse "$(WAREHOUSE)" $(if $(DATE),--date $(DATE))
+
+# The pool is created (or set back to one slot) every time; `airflow pools set` is idempotent.
+airflow-pool: $(AIRFLOW_HOME)/.migrated
+	$(BIN)/airflow pools set $(WAREHOUSE_POOL) 1 "One task at a time opens the attendance warehouse" > /dev/null
+
+# Airflow's own processes for watching runs in the UI: scheduler, DAG processor, triggerer
+# and API server, on 127.0.0.1 only, four task slots for two cores (docs/orchestration.md).
+# `airflow standalone` starts them as `airflow ...` from the PATH, hence $(BIN) on it.
+airflow: airflow-pool
+	@mkdir -p "$(or $(LANDING),var/landing)" "$(or $(WAREHOUSE),var/warehouse)"
+	@echo "Airflow UI: http://127.0.0.1:$(AIRFLOW_PORT), user admin, password in"
+	@echo "  $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated (written on first start)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" \
+	AIRFLOW__API__HOST=127.0.0.1 \
+	AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/ \
+	ATTENDANCE_LANDING="$(abspath $(or $(LANDING),var/landing))" \
+	ATTENDANCE_WAREHOUSE="$(abspath $(or $(WAREHOUSE),var/warehouse))" \
+	$(BIN)/airflow standalone
+
+# Backfill runs are executed by the scheduler of `make airflow`, one at a time, and only
+# while the DAG is unpaused; TO is inclusive (its 18:00 run is in the range).
+backfill: airflow-pool
+	@test -n "$(FROM)" -a -n "$(TO)" || (echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD [LANDING=path WAREHOUSE=path]"; exit 2)
+	$(BIN)/airflow dags unpause attendance_daily > /dev/null
+	$(BIN)/airflow backfill create --dag-id attendance_daily \
+		--from-date $(FROM) --to-date $(TO)T23:59:59 --max-active-runs 1 \
+		--dag-run-conf '{"landing": "$(abspath $(or $(LANDING),var/landing))", "warehouse": "$(abspath $(or $(WAREHOUSE),var/warehouse))"}'
+
+# Clears the day's run (as the UI's "Clear" does): the scheduler runs it again.
+rerun: $(AIRFLOW_HOME)/.migrated
+	@test -n "$(DAY)" || (echo "usage: make rerun DAY=YYYY-MM-DD"; exit 2)
+	$(BIN)/airflow tasks clear attendance_daily --start-date $(DAY) --end-date $(DAY)T23:59:59 --yes
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from ingestion.dag_runs import DAG_ID
 from ingestion.locations import resolve_locations
 from ingestion.paths import PROJECT_ROOT
 
@@ -92,7 +93,8 @@ def _demo(args: argparse.Namespace) -> int:
         f"{len(la.days)} school days from {la.days[0]} (extracts of {args.window} days)",
         flush=True,
     )
-    dag, terminal = _load_dag_quietly(out / "airflow-demo.log")
+    dags, terminal = _load_dags_quietly(out / "airflow-demo.log")
+    dag = dags[DAG_ID]
     # A quarter of the schools deliver through their MIS's HTTP feed, the rest drop files.
     feed_urns = {school.urn for school in la.schools[3::4]}
     file_urns = {school.urn for school in la.schools} - feed_urns
@@ -109,7 +111,11 @@ def _demo(args: argparse.Namespace) -> int:
                 f"({time.monotonic() - started:.0f} s so far)",
                 file=terminal.out,
             )
+    # The exports and the report of the last day's publication (a scheduler would run them
+    # after every publication: `make airflow`).
+    _downstream_or_exit(dags, locations.warehouse, terminal)
     _print_summary(locations.warehouse, terminal.out)
+    _print_outputs(locations.warehouse, la.days[-1], None, terminal.out)
     return _finish(terminal)
 
 
@@ -138,9 +144,19 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     locations.warehouse.mkdir(parents=True, exist_ok=True)
     print(f"Running attendance_daily for {args.date} on {locations.landing}", flush=True)
-    dag, terminal = _load_dag_quietly(locations.warehouse / "airflow-run.log")
-    _run_or_exit(dag, args.date, locations.landing, locations.warehouse, terminal)
+    dags, terminal = _load_dags_quietly(locations.warehouse / "airflow-run.log")
+    run = _run_or_exit(dags[DAG_ID], args.date, locations.landing, locations.warehouse, terminal)
+    from ingestion.dag_runs import published
+    from ingestion.pipeline import superseded_reason
+
+    if not published(run):
+        reason = superseded_reason(locations, args.date) or "see the Airflow log"
+        print(f"Nothing new was published for {args.date}: {reason}.", file=terminal.out)
+        _print_summary(locations.warehouse, terminal.out)
+        return _finish(terminal)
+    _downstream_or_exit(dags, locations.warehouse, terminal)
     _print_summary(locations.warehouse, terminal.out)
+    _print_outputs(locations.warehouse, args.date, run.run_id, terminal.out)
     return _finish(terminal)
 
 
@@ -165,26 +181,50 @@ def _finish(terminal: Terminal) -> int:
     return 0
 
 
-def _load_dag_quietly(log_file: Path) -> tuple[object, Terminal]:
-    """The DAG, and the terminal: from here on Airflow's own output goes to `log_file`."""
-    from ingestion.dag_runs import divert_output, load_dag
+def _load_dags_quietly(log_file: Path) -> tuple[dict, Terminal]:
+    """The DAGs by id, and the terminal: from here on Airflow's own output goes to `log_file`."""
+    from ingestion.dag_runs import divert_output, load_dags
 
     terminal = Terminal(*divert_output(log_file))
     print(f"Airflow's log of the runs: {log_file}", file=terminal.out)
-    return load_dag(), terminal
+    return load_dags(), terminal
 
 
-def _run_or_exit(dag, day: date, landing: Path, warehouse: Path, terminal: Terminal) -> None:
+def _run_or_exit(dag, day: date, landing: Path, warehouse: Path, terminal: Terminal):
     from ingestion.dag_runs import DagRunFailed, run_day
 
     try:
-        run_day(dag, day, landing, warehouse)
+        return run_day(dag, day, landing, warehouse)
     except DagRunFailed as failure:
-        print(f"error: {failure}", file=terminal.err)
-        terminal.err.flush()
-        terminal.out.flush()
-        # Skip interpreter teardown: DuckDB's bindings print noise there; the log has the rest.
-        os._exit(1)
+        _exit_with(failure, terminal)
+
+
+def _downstream_or_exit(dags: dict, warehouse: Path, terminal: Terminal) -> None:
+    from ingestion.dag_runs import DagRunFailed, run_downstream
+
+    try:
+        run_downstream(dags, warehouse)
+    except DagRunFailed as failure:
+        _exit_with(failure, terminal)
+
+
+def _exit_with(failure: Exception, terminal: Terminal) -> None:
+    print(f"error: {failure}", file=terminal.err)
+    terminal.err.flush()
+    terminal.out.flush()
+    # Skip interpreter teardown: DuckDB's bindings print noise there; the log has the rest.
+    os._exit(1)
+
+
+def _print_outputs(warehouse: Path, day: date, run_id: str | None, terminal: TextIO) -> None:
+    """Where the day's exports and report are, and the run's alerts about schools."""
+    from ingestion.alerts import TASK_FAILED, alerts_for_run
+
+    print(f"Exports:     {warehouse / 'exports' / day.isoformat()}", file=terminal)
+    print(f"Run report:  {warehouse / 'reports' / f'{day.isoformat()}.md'}", file=terminal)
+    alerts = alerts_for_run(warehouse, run_id) if run_id else []
+    for alert in (a for a in alerts if a.kind != TASK_FAILED):
+        print(f"Alert ({alert.kind}, school {alert.school}): {alert.reason}", file=terminal)
 
 
 def _print_summary(warehouse: str | Path, terminal: TextIO = sys.stdout) -> None:

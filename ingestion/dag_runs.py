@@ -1,8 +1,12 @@
-"""Run the real `attendance_daily` DAG for given register days, without a scheduler.
+"""Run the real DAGs for given register days, without a scheduler.
 
 Uses Airflow's own `dag.test()`: a real DAG run, recorded in Airflow's metadata database,
 with every task executed by Airflow. Airflow reads its settings from the environment, which
 the Makefile sets (AIRFLOW_HOME, the dags folder).
+
+`dag.test()` runs no scheduler, so the downstream DAGs that a publication's asset event
+would trigger are run the same way by `run_downstream`, with the warehouse in their params.
+`dag.test()` also ignores pools: the warehouse lock keeps these runs apart from a scheduler's.
 """
 
 import logging
@@ -13,10 +17,12 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from ingestion.alerts import alerts_for_run
+from ingestion.alerts import TASK_FAILED, alerts_for_run
 from ingestion.paths import DAGS_DIR
 
 DAG_ID = "attendance_daily"
+# Scheduled on the publication asset; run after each successful daily run.
+DOWNSTREAM_DAG_IDS = ("attendance_exports", "attendance_report")
 LONDON = ZoneInfo("Europe/London")
 # The DAG's schedule: 18:00 on each school day.
 RUN_TIME = time(18, 0)
@@ -26,21 +32,29 @@ class DagRunFailed(Exception):
     """A DAG run did not succeed; the message names the failed tasks and why."""
 
 
-def load_dag():
+def load_dags() -> dict:
+    """The project's DAGs by id; also makes sure the warehouse pool exists."""
     from airflow.dag_processing.dagbag import DagBag
+
+    from ingestion.warehouse_access import ensure_pool
 
     bag = DagBag(dag_folder=str(DAGS_DIR))
     if bag.import_errors:
         problems = "; ".join(f"{path}: {error}" for path, error in bag.import_errors.items())
         raise DagRunFailed(f"the DAG files do not import: {problems}")
-    return bag.get_dag(DAG_ID)
+    ensure_pool()
+    return {dag_id: bag.get_dag(dag_id) for dag_id in (DAG_ID, *DOWNSTREAM_DAG_IDS)}
+
+
+def load_dag():
+    return load_dags()[DAG_ID]
 
 
 def logical_date_for(register_day: date) -> datetime:
     return datetime.combine(register_day, RUN_TIME, LONDON)
 
 
-def run_day(dag, register_day: date, landing: Path, warehouse: Path) -> None:
+def run_day(dag, register_day: date, landing: Path, warehouse: Path):
     """One DAG run for `register_day`; raises DagRunFailed unless every task succeeded."""
     run = dag.test(
         logical_date=logical_date_for(register_day),
@@ -48,13 +62,44 @@ def run_day(dag, register_day: date, landing: Path, warehouse: Path) -> None:
     )
     if run is None or str(run.state) != "success":
         raise DagRunFailed(_why(run, register_day, warehouse))
+    return run
+
+
+def published(run) -> bool:
+    """Whether the run's publish task succeeded (it is skipped when a later day is already
+    published, see pipeline.build_run)."""
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    return states.get("publish") == "success"
+
+
+def run_downstream(dags: dict, warehouse: Path) -> None:
+    """Run the downstream DAGs (exports, report) on the warehouse's latest publication."""
+    for dag_id in DOWNSTREAM_DAG_IDS:
+        run = dags[dag_id].test(logical_date=None, run_conf={"warehouse": str(warehouse)})
+        if run is None or str(run.state) != "success":
+            state = run.state if run is not None else "not started"
+            reasons = [f"task {a.task_id}: {a.reason}" for a in _alerts(run, warehouse)]
+            raise DagRunFailed(
+                "\n".join(
+                    [f"the {dag_id} run ended {state}"]
+                    + (reasons or ["the Airflow log has the reason"])
+                )
+            )
+
+
+def _alerts(run, warehouse: Path) -> list:
+    return alerts_for_run(warehouse, run.run_id) if run is not None else []
 
 
 def _why(run, register_day: date, warehouse: Path) -> str:
     if run is None:
         return f"the DAG run for {register_day} did not start"
     failed = [ti.task_id for ti in run.get_task_instances() if str(ti.state) == "failed"]
-    reasons = [f"task {a.task_id}: {a.reason}" for a in alerts_for_run(warehouse, run.run_id)]
+    reasons = [
+        f"task {a.task_id}: {a.reason}"
+        for a in alerts_for_run(warehouse, run.run_id)
+        if a.kind == TASK_FAILED
+    ]
     return "\n".join(
         [f"the DAG run for {register_day} ended {run.state}; failed: {', '.join(failed) or '?'}"]
         + (reasons or ["the Airflow log has the reason"])

@@ -1,51 +1,149 @@
-"""The steps of the daily job, as the DAG's tasks call them.
+"""The steps of the daily job and of its downstream DAGs, as the DAGs' tasks call them.
 
 Each step takes the run's landing and warehouse folders (None: the defaults of
-`ingestion.locations`) and returns a small JSON-able record for the run's log and XCom.
+`ingestion.locations`), or the run's `RunInfo`, and returns a small JSON-able record for the
+run's log and XCom. Every step that opens the working warehouse holds its lock
+(`ingestion.warehouse_access`); the DAGs also put those tasks in the one-slot pool.
+
+Heavy imports (dbt's runner, Great Expectations, pyarrow) are made inside the steps, so that
+parsing a DAG file stays quick.
 """
 
+import json
 import logging
-from datetime import UTC, datetime
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from ingestion.alerts import record_alert
-from ingestion.gate import AuditFailed, audit, withheld_message
-from ingestion.http_pull import pull_from_environment
-from ingestion.ingest import ingest_landing
-from ingestion.locations import resolve_locations
-from ingestion.publish import PUBLISHED_MARTS, publish
-from ingestion.quality import UPSTREAM_TABLES, publication_parameters, record_quality_run
-from ingestion.summary import summarise
-from ingestion.transform import build_marts
+from ingestion.alerts import FILE_REJECTED, MISSING_EXTRACT, record_alert
+from ingestion.locations import Locations, resolve_locations
+from ingestion.publish import PUBLISHED_MARTS
+from ingestion.warehouse_access import (
+    check_build_stamp,
+    clear_build_stamp,
+    warehouse_lock,
+    write_build_stamp,
+)
 
 log = logging.getLogger(__name__)
 
+LONDON = ZoneInfo("Europe/London")
+# The last publication's asset-event extra, for downstream runs that have no event.
+PUBLICATION_RECORD = "publication-event.json"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a task knows about its DAG run: ids, logical date and folders."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    logical_date: datetime | None
+    landing: str | None = None
+    warehouse: str | None = None
+
+    @property
+    def locations(self) -> Locations:
+        return resolve_locations(self.landing, self.warehouse)
+
+    @property
+    def register_day(self) -> date | None:
+        """The run's register day: its logical date's day in Europe/London."""
+        if self.logical_date is None:
+            return None
+        return self.logical_date.astimezone(LONDON).date()
+
+
+def run_info(context: Any) -> RunInfo:
+    """The RunInfo of the task whose Airflow context this is."""
+    ti = context["ti"]
+    params = context.get("params") or {}
+    dag_run = context.get("dag_run")
+    logical_date = getattr(dag_run, "logical_date", None) or context.get("logical_date")
+    return RunInfo(
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        task_id=ti.task_id,
+        logical_date=logical_date,
+        landing=params.get("landing"),
+        warehouse=params.get("warehouse"),
+    )
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.max, LONDON)
+
+
+# --- the daily DAG -------------------------------------------------------------------------
+
 
 def record_failure(context: dict[str, Any]) -> None:
-    """Failure callback: keep the failed task's reason in the warehouse's alerts file."""
+    """Failure callback: keep the failed task's reason (and its school, when the exception
+    names one in a `urn` attribute) in the warehouse's alerts file."""
     params = context.get("params") or {}
-    locations = resolve_locations(params.get("landing"), params.get("warehouse"))
+    warehouse = params.get("warehouse")
+    if not warehouse:
+        from ingestion.assets import latest_publication_event
+
+        warehouse = (latest_publication_event(context) or {}).get("warehouse")
+    locations = resolve_locations(params.get("landing"), warehouse)
     task_instance = context["ti"]
+    exception = context.get("exception")
+    dag_run = context.get("dag_run")
+    logical_date = getattr(dag_run, "logical_date", None)
     record_alert(
         locations.warehouse,
         dag_id=task_instance.dag_id,
         run_id=task_instance.run_id,
         task_id=task_instance.task_id,
-        reason=str(context.get("exception") or "unknown"),
+        reason=str(exception or "unknown"),
+        school=getattr(exception, "urn", None),
+        register_day=logical_date.astimezone(LONDON).date().isoformat() if logical_date else None,
     )
 
 
 def pull_step(landing: str | None, warehouse: str | None) -> dict[str, Any] | None:
     """Pull new extracts from the MIS feed named by ATTENDANCE_FEED_URL, if one is set."""
+    from ingestion.http_pull import pull_from_environment
+
     locations = resolve_locations(landing, warehouse)
     summary = pull_from_environment(locations.landing)
     return summary.as_record() if summary else None
 
 
 def ingest_step(landing: str | None, warehouse: str | None, load_id: str) -> dict[str, Any]:
-    locations = resolve_locations(landing, warehouse)
-    summary = ingest_landing(locations.landing, locations.warehouse_db, load_id=load_id)
-    return {
+    return _ingest(resolve_locations(landing, warehouse), load_id)[0]
+
+
+def ingest_run(run: RunInfo) -> dict[str, Any]:
+    """Ingest new extracts; a file rejected whole becomes an alert naming its school."""
+    from ingestion.missing_extracts import urn_of_path
+
+    record, rejected = _ingest(run.locations, run.run_id)
+    for path, reason in rejected:
+        record_alert(
+            run.locations.warehouse,
+            dag_id=run.dag_id,
+            run_id=run.run_id,
+            task_id=run.task_id,
+            reason=f"file {path} rejected: {reason}",
+            school=urn_of_path(path),
+            kind=FILE_REJECTED,
+            register_day=_iso(run.register_day),
+        )
+    return record
+
+
+def _ingest(locations: Locations, load_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    from ingestion.ingest import ingest_landing
+
+    with warehouse_lock(locations.warehouse):
+        summary = ingest_landing(locations.landing, locations.warehouse_db, load_id=load_id)
+    record = {
         "files": len(summary.files),
         "files_already_ingested": summary.files_already_ingested,
         "rows_read": summary.total("rows_read"),
@@ -53,11 +151,120 @@ def ingest_step(landing: str | None, warehouse: str | None, load_id: str) -> dic
         "rows_quarantined": summary.total("rows_quarantined"),
         "files_rejected": sum(f.rejected for f in summary.files),
     }
+    return record, [(f.path, f.reason or "rejected") for f in summary.files if f.rejected]
 
 
-def build_step(landing: str | None, warehouse: str | None, as_of: str | None = None) -> None:
+def check_extracts_run(run: RunInfo) -> dict[str, Any]:
+    """Report each known school whose extract for the register day did not arrive."""
+    from ingestion.missing_extracts import check_extracts
+
+    if run.register_day is None:
+        return {"register_day": None, "missing_schools": []}
+    with warehouse_lock(run.locations.warehouse):
+        check = check_extracts(run.locations, run.register_day)
+    for urn in check.missing:
+        log.warning("missing extract: %s", check.reason(urn))
+        record_alert(
+            run.locations.warehouse,
+            dag_id=run.dag_id,
+            run_id=run.run_id,
+            task_id=run.task_id,
+            reason=check.reason(urn),
+            school=urn,
+            kind=MISSING_EXTRACT,
+            register_day=run.register_day.isoformat(),
+        )
+    return check.as_record()
+
+
+def build_step(
+    landing: str | None,
+    warehouse: str | None,
+    as_of: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    """dbt build; with `run_id`, record that the marts are that run's build."""
     locations = resolve_locations(landing, warehouse)
+    with warehouse_lock(locations.warehouse):
+        _build(locations, as_of, run_id)
+
+
+def build_run(run: RunInfo) -> dict[str, Any]:
+    """Build the marts as they stood at the end of the register day (see `cutoff_for`).
+
+    When the current publication already reflects events after the register day (a later
+    day was published), the run publishes nothing: readers never see the publication move
+    back in time (the audit would refuse it too). The task is skipped, and with it audit
+    and publish; no asset event, so nothing downstream runs.
+    """
+    locations = run.locations
+    with warehouse_lock(locations.warehouse):
+        reason = superseded_reason(locations, run.register_day)
+        if reason:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            log.info("nothing to publish: %s", reason)
+            raise AirflowSkipException(reason)
+        cutoff = cutoff_for(locations, run.register_day)
+        _build(locations, cutoff, run.run_id)
+    return {"register_day": _iso(run.register_day), "cutoff": cutoff}
+
+
+def superseded_reason(locations: Locations, register_day: date | None) -> str | None:
+    """Why a run for `register_day` must not publish, or None: the current publication
+    already reflects events known only after the end of that day."""
+    from ingestion.publish import last_publication
+
+    published = (last_publication(locations.published) or {}).get("as_of")
+    if register_day is None or not published:
+        return None
+    if datetime.fromisoformat(str(published)) <= end_of_day(register_day):
+        return None
+    return (
+        f"the current publication (as of {published}) already includes days after "
+        f"{register_day.isoformat()}; publishing {register_day.isoformat()} again would "
+        "move it back in time, so this run leaves it as it is"
+    )
+
+
+def _build(locations: Locations, as_of: str | None, run_id: str | None) -> None:
+    from ingestion.transform import build_marts
+
+    clear_build_stamp(locations.work)
     build_marts(locations.warehouse_db, locations.work, as_of=as_of)
+    if run_id:
+        write_build_stamp(locations.work, run_id, as_of)
+
+
+def cutoff_for(locations: Locations, register_day: date | None) -> str | None:
+    """The `as_of` cut-off for a build of `register_day`'s marts.
+
+    The end of the register day (Europe/London) when the event store holds an event known
+    only after it (a backfill of past days whose later extracts have already landed);
+    otherwise None, every event, which gives the same marts and keeps dbt's incremental
+    models incremental. Either way a run publishes what was known by the end of its register
+    day, so re-running a day publishes the same marts.
+    """
+    import duckdb
+
+    if register_day is None:
+        return None
+    cutoff = end_of_day(register_day)
+    with duckdb.connect(str(locations.warehouse_db), read_only=True) as con:
+        latest = con.execute(
+            """
+            select max(greatest(transaction_time, extracted_at)) from (
+                select transaction_time, extracted_at from events.school_events
+                union all
+                select transaction_time, extracted_at from events.pupil_events
+                union all
+                select transaction_time, extracted_at from events.mark_events
+            )
+            """
+        ).fetchone()[0]
+    if latest is None or latest <= cutoff:
+        return None
+    return cutoff.isoformat()
 
 
 def audit_step(
@@ -65,6 +272,22 @@ def audit_step(
 ) -> dict[str, Any]:
     """Audit the candidate marts; record every result; raise AuditFailed if any blocks."""
     locations = resolve_locations(landing, warehouse)
+    with warehouse_lock(locations.warehouse):
+        return _audit(locations, run_id)
+
+
+def audit_run(run: RunInfo) -> dict[str, Any]:
+    """Audit the marts this run built (never another run's build)."""
+    locations = run.locations
+    with warehouse_lock(locations.warehouse):
+        check_build_stamp(locations.work, run.run_id)
+        return _audit(locations, run.run_id)
+
+
+def _audit(locations: Locations, run_id: str | None) -> dict[str, Any]:
+    from ingestion.gate import AuditFailed, audit, withheld_message
+    from ingestion.quality import UPSTREAM_TABLES, publication_parameters, record_quality_run
+
     run_id = run_id or f"audit-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     docs = locations.warehouse / "quality" / "data_docs"
     report = audit(
@@ -89,12 +312,152 @@ def audit_step(
 
 
 def publish_step(landing: str | None, warehouse: str | None) -> dict[str, Any]:
+    from ingestion.publish import publish
+
     locations = resolve_locations(landing, warehouse)
-    publication = publish(locations.warehouse_db, locations.published)
+    with warehouse_lock(locations.warehouse):
+        publication = publish(locations.warehouse_db, locations.published)
     return {"folder": str(publication.folder), "as_of": publication.as_of, "rows": publication.rows}
 
 
+def publish_run(run: RunInfo, extract_check: dict[str, Any] | None) -> dict[str, Any]:
+    """Publish this run's audited marts; returns the publication's asset-event extra."""
+    from ingestion.exports import publication_manifest
+    from ingestion.publish import publish
+
+    locations = run.locations
+    with warehouse_lock(locations.warehouse):
+        # Checked under the lock: no other step can rebuild the marts until they are copied.
+        stamp = check_build_stamp(locations.work, run.run_id)
+        publication = publish(locations.warehouse_db, locations.published)
+    manifest = publication_manifest(locations.published)
+    extra = {
+        "dag_id": run.dag_id,
+        "run_id": run.run_id,
+        "register_day": _iso(run.register_day),
+        "cutoff": stamp.get("as_of"),
+        "warehouse": str(locations.warehouse),
+        "as_of": publication.as_of,
+        "version": manifest.get("version"),
+        "published_at": manifest.get("published_at"),
+        "rows": publication.rows,
+        "fingerprints": fingerprints(publication.database, tuple(publication.rows)),
+        "missing_schools": (extract_check or {}).get("missing_schools", []),
+    }
+    _write_json(locations.work / PUBLICATION_RECORD, extra)
+    return extra
+
+
+def fingerprints(database: Path, marts: tuple[str, ...]) -> dict[str, str]:
+    """An order-independent digest of each published mart's rows: equal marts, equal digests."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            mart: "{}:{}".format(
+                *con.execute(
+                    f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from main.{mart} t"
+                ).fetchone()
+            )
+            for mart in marts
+        }
+
+
 def summary_step(landing: str | None, warehouse: str | None) -> str:
-    text = summarise(resolve_locations(landing, warehouse)).render()
+    from ingestion.summary import summarise
+
+    locations = resolve_locations(landing, warehouse)
+    with warehouse_lock(locations.warehouse):
+        text = summarise(locations).render()
     log.info("run summary:\n%s", text)
     return text
+
+
+# --- downstream DAGs (scheduled on the publication asset) -----------------------------------
+
+
+@dataclass(frozen=True)
+class DownstreamRun:
+    """A downstream run's publication: which warehouse and register day, and its event."""
+
+    locations: Locations
+    register_day: date
+    publication: dict[str, Any]
+    # Why this run has nothing to do (a newer publication replaced this one), else None.
+    superseded: str | None
+
+
+def downstream_run(context: Any) -> DownstreamRun:
+    """Resolve the publication a downstream run works on: the triggering asset event's extra;
+    without one (manual trigger, dag.test), the params `warehouse` and `register_day`, then
+    ATTENDANCE_WAREHOUSE and the warehouse's last publication."""
+    from ingestion.assets import latest_publication_event
+    from ingestion.exports import publication_manifest
+
+    params = context.get("params") or {}
+    event = latest_publication_event(context)
+    if event is not None:
+        locations = resolve_locations(None, event.get("warehouse") or params.get("warehouse"))
+        publication = event
+    else:
+        locations = resolve_locations(None, params.get("warehouse"))
+        record = locations.work / PUBLICATION_RECORD
+        publication = json.loads(record.read_text()) if record.exists() else {}
+    day = params.get("register_day") if event is None else None
+    day = day or publication.get("register_day")
+    if not day:
+        raise ValueError(
+            "no register day: the run has no publication event, no register_day param and "
+            f"{locations.warehouse} has no publication record"
+        )
+    current = publication_manifest(locations.published)
+    superseded = None
+    if event is not None and _identity(current) not in (None, _identity(event)):
+        superseded = (
+            f"the publication of {day} ({_identity(event)}) was replaced by a newer one "
+            f"({_identity(current)}), whose own event runs this DAG again"
+        )
+    return DownstreamRun(locations, date.fromisoformat(day), publication, superseded)
+
+
+def exports_run(context: Any) -> dict[str, Any]:
+    from ingestion.exports import write_exports
+
+    run = downstream_run(context)
+    if run.superseded:
+        log.info("exports not written: %s", run.superseded)
+        return {"skipped": run.superseded}
+    result = write_exports(
+        run.locations.published, run.locations.warehouse / "exports", run.register_day
+    )
+    log.info("exports for %s written to %s", run.register_day, result["folder"])
+    return result
+
+
+def report_run(context: Any) -> dict[str, Any]:
+    from ingestion.reports import write_report
+
+    run = downstream_run(context)
+    if run.superseded:
+        log.info("report not written: %s", run.superseded)
+        return {"skipped": run.superseded}
+    with warehouse_lock(run.locations.warehouse):
+        path = write_report(run.locations, run.register_day, run.publication)
+    log.info("run report for %s written to %s", run.register_day, path)
+    return {"report": str(path), "register_day": run.register_day.isoformat()}
+
+
+def _identity(publication: dict[str, Any]) -> str | None:
+    """What tells two publications apart: their version, else when they were published."""
+    return publication.get("version") or publication.get("published_at")
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _write_json(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    staged.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(staged, path)

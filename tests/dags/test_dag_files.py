@@ -1,19 +1,61 @@
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import Asset
+
+from ingestion.publish import PUBLISHED_MARTS
+from ingestion.warehouse_access import WAREHOUSE_POOL
 
 from conftest import PROJECT_ROOT
 
+WAREHOUSE_TASKS = {"ingest", "check_extracts", "build", "audit", "publish"}
 
-def test_dag_files_import_without_errors(airflow_env: dict[str, str]) -> None:
+
+def _bag() -> DagBag:
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     assert bag.import_errors == {}
+    return bag
+
+
+def test_dag_files_import_without_errors(airflow_env: dict[str, str]) -> None:
+    bag = _bag()
+    assert set(bag.dag_ids) == {"attendance_daily", "attendance_exports", "attendance_report"}
     dag = bag.get_dag("attendance_daily")
-    assert dag is not None
     assert [t.task_id for t in dag.topological_sort()] == [
         "pull",
         "ingest",
+        "check_extracts",
         "build",
         "audit",
         "publish",
-        "report",
     ]
     assert dag.max_active_runs == 1
+
+
+def test_every_task_that_opens_the_warehouse_takes_the_one_slot_pool(
+    airflow_env: dict[str, str],
+) -> None:
+    bag = _bag()
+    daily = bag.get_dag("attendance_daily")
+    assert {t.task_id for t in daily.tasks if t.pool == WAREHOUSE_POOL} == WAREHOUSE_TASKS
+    assert daily.get_task("pull").pool != WAREHOUSE_POOL
+    assert daily.get_task("pull").retries == 3
+    assert bag.get_dag("attendance_report").get_task("write_report").pool == WAREHOUSE_POOL
+    # Exports read only the published files.
+    assert bag.get_dag("attendance_exports").get_task("write_exports").pool != WAREHOUSE_POOL
+
+
+def test_publish_updates_the_publication_and_mart_assets_that_schedule_the_downstream_dags(
+    airflow_env: dict[str, str],
+) -> None:
+    bag = _bag()
+    outlets = bag.get_dag("attendance_daily").get_task("publish").outlets
+    assert [a.uri for a in outlets] == [
+        "attendance://warehouse/published",
+        *(f"attendance://warehouse/published/{mart}" for mart in PUBLISHED_MARTS),
+    ]
+    # Only publish declares outlets: a run that stops before it emits no asset event.
+    others = [t for t in bag.get_dag("attendance_daily").tasks if t.task_id != "publish"]
+    assert all(not t.outlets for t in others)
+    for dag_id in ("attendance_exports", "attendance_report"):
+        schedule = bag.get_dag(dag_id).timetable.asset_condition
+        assert isinstance(schedule, Asset)
+        assert schedule.uri == "attendance://warehouse/published"

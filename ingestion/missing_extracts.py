@@ -1,0 +1,124 @@
+"""Which schools' extracts for the register day did not arrive.
+
+A school is expected on a register day when the event store has known it since that day or
+earlier (its first schools or pupils row was extracted by the end of the day). It has
+arrived when a file of an extract taken on that day (the extract folder's timestamp name,
+else the file's modification time, as the ingester reads it; days in Europe/London) has
+been ingested from the landing folder. A missing school does not stop the run: the rest of
+the authority is processed and published, and the school is reported (alerts, the run's
+XCom, the publication's asset event and the run report).
+
+A file's school is the nearest folder of its path named by a 6-digit URN
+(`<urn>/<stamp>/marks.csv`, also below an HTTP source's folder), else the school its rows
+were stored under.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from ingestion.ingest import extract_time_of
+from ingestion.locations import Locations
+
+LONDON = ZoneInfo("Europe/London")
+_URN = re.compile(r"\d{6}")
+
+
+@dataclass(frozen=True)
+class ExtractCheck:
+    register_day: date
+    expected: list[str]
+    arrived: list[str]
+    missing: list[str]
+    # For each missing school, the day of its latest extract before the register day.
+    last_extract: dict[str, str | None] = field(default_factory=dict)
+
+    def reason(self, urn: str) -> str:
+        last = self.last_extract.get(urn)
+        return (
+            f"no extract taken on {self.register_day} arrived for school {urn} "
+            f"(its latest extract: {last or 'none'}); the other schools were processed"
+        )
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "register_day": self.register_day.isoformat(),
+            "schools_expected": len(self.expected),
+            "schools_arrived": len(self.arrived),
+            "missing_schools": self.missing,
+            "last_extract": {urn: self.last_extract.get(urn) for urn in self.missing},
+        }
+
+
+def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
+    """Compare the schools the event store knows with the extracts ingested for the day."""
+    end_of_day = datetime.combine(register_day, time.max, LONDON)
+    with duckdb.connect(str(locations.warehouse_db), read_only=True) as con:
+        known = con.execute(
+            """
+            select urn from (
+                select urn, extracted_at from events.school_events
+                union all
+                select urn, extracted_at from events.pupil_events
+            )
+            group by urn
+            having min(extracted_at) <= ?
+            """,
+            [end_of_day],
+        ).fetchall()
+        paths = [
+            row[0] for row in con.execute("select distinct path from ops.ingest_audit").fetchall()
+        ]
+        stored_under = dict(
+            con.execute(
+                """
+                select source_file, any_value(urn) from (
+                    select source_file, urn from events.school_events
+                    union all
+                    select source_file, urn from events.pupil_events
+                )
+                group by source_file
+                """
+            ).fetchall()
+        )
+    expected = sorted(urn for (urn,) in known)
+    days_by_school: dict[str, set[date]] = defaultdict(set)
+    for path in paths:
+        urn = urn_of_path(path) or stored_under.get(path)
+        day = _extract_day(locations.landing / path)
+        if urn and day:
+            days_by_school[urn].add(day)
+    arrived = sorted(urn for urn, days in days_by_school.items() if register_day in days)
+    missing = sorted(set(expected) - set(arrived))
+    last_extract = {
+        urn: max((d for d in days_by_school[urn] if d < register_day), default=None)
+        for urn in missing
+    }
+    return ExtractCheck(
+        register_day,
+        expected,
+        arrived,
+        missing,
+        {urn: day.isoformat() if day else None for urn, day in last_extract.items()},
+    )
+
+
+def urn_of_path(path: str) -> str | None:
+    for part in reversed(Path(path).parent.parts):
+        if _URN.fullmatch(part):
+            return part
+    return None
+
+
+def _extract_day(path: Path) -> date | None:
+    try:
+        return extract_time_of(path).astimezone(LONDON).date()
+    except FileNotFoundError:
+        # Neither a timestamped folder nor the file itself (removed from landing since).
+        return None

@@ -5,12 +5,12 @@ Runs whenever `attendance_daily` publishes (it is scheduled on the asset
 does not run. Writes `WAREHOUSE/exports/<register day>/` from the published marts: the
 hub's action list, the day's school figures and a manifest. The warehouse folder and the
 register day come from the asset event; triggered by hand, from the params (blank:
-ATTENDANCE_WAREHOUSE and its latest publication). The work is `ingestion.pipeline.exports_run`.
+ATTENDANCE_WAREHOUSE and its latest publication). The work is `ingestion.downstream.exports_run`.
 """
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from ingestion import pipeline
+from ingestion import downstream, pipeline
 from ingestion.assets import PUBLICATION
 
 
@@ -32,7 +32,7 @@ from ingestion.assets import PUBLICATION
 def attendance_exports() -> None:
     @task
     def write_exports() -> dict:
-        return pipeline.exports_run(get_current_context())
+        return downstream.exports_run(get_current_context())
 
     write_exports()
 

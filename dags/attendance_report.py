@@ -4,12 +4,12 @@ Runs whenever `attendance_daily` publishes (scheduled on the asset
 `attendance_publication`), never after a failed audit. Writes
 `WAREHOUSE/reports/<register day>.md`: headline figures, marts and rows, missing extracts
 and the alerts of the run. Reads the warehouse's ingest audit, so it takes the
-`attendance_warehouse` pool slot. The work is `ingestion.pipeline.report_run`.
+`attendance_warehouse` pool slot. The work is `ingestion.downstream.report_run`.
 """
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from ingestion import pipeline
+from ingestion import downstream, pipeline
 from ingestion.assets import PUBLICATION
 from ingestion.warehouse_access import WAREHOUSE_POOL
 
@@ -32,7 +32,7 @@ from ingestion.warehouse_access import WAREHOUSE_POOL
 def attendance_report() -> None:
     @task(pool=WAREHOUSE_POOL)
     def write_report() -> dict:
-        return pipeline.report_run(get_current_context())
+        return downstream.report_run(get_current_context())
 
     write_report()
 

@@ -1,4 +1,4 @@
-"""The steps of the daily job and of its downstream DAGs, as the DAGs' tasks call them.
+"""The steps of the daily job, as the DAG's tasks call them (downstream DAGs: `downstream.py`).
 
 Each step takes the run's landing and warehouse folders (None: the defaults of
 `ingestion.locations`), or the run's `RunInfo`, and returns a small JSON-able record for the
@@ -371,85 +371,6 @@ def summary_step(landing: str | None, warehouse: str | None) -> str:
         text = summarise(locations).render()
     log.info("run summary:\n%s", text)
     return text
-
-
-# --- downstream DAGs (scheduled on the publication asset) -----------------------------------
-
-
-@dataclass(frozen=True)
-class DownstreamRun:
-    """A downstream run's publication: which warehouse and register day, and its event."""
-
-    locations: Locations
-    register_day: date
-    publication: dict[str, Any]
-    # Why this run has nothing to do (a newer publication replaced this one), else None.
-    superseded: str | None
-
-
-def downstream_run(context: Any) -> DownstreamRun:
-    """Resolve the publication a downstream run works on: the triggering asset event's extra;
-    without one (manual trigger, dag.test), the params `warehouse` and `register_day`, then
-    ATTENDANCE_WAREHOUSE and the warehouse's last publication."""
-    from ingestion.assets import latest_publication_event
-    from ingestion.exports import publication_manifest
-
-    params = context.get("params") or {}
-    event = latest_publication_event(context)
-    if event is not None:
-        locations = resolve_locations(None, event.get("warehouse") or params.get("warehouse"))
-        publication = event
-    else:
-        locations = resolve_locations(None, params.get("warehouse"))
-        record = locations.work / PUBLICATION_RECORD
-        publication = json.loads(record.read_text()) if record.exists() else {}
-    day = params.get("register_day") if event is None else None
-    day = day or publication.get("register_day")
-    if not day:
-        raise ValueError(
-            "no register day: the run has no publication event, no register_day param and "
-            f"{locations.warehouse} has no publication record"
-        )
-    current = publication_manifest(locations.published)
-    superseded = None
-    if event is not None and _identity(current) not in (None, _identity(event)):
-        superseded = (
-            f"the publication of {day} ({_identity(event)}) was replaced by a newer one "
-            f"({_identity(current)}), whose own event runs this DAG again"
-        )
-    return DownstreamRun(locations, date.fromisoformat(day), publication, superseded)
-
-
-def exports_run(context: Any) -> dict[str, Any]:
-    from ingestion.exports import write_exports
-
-    run = downstream_run(context)
-    if run.superseded:
-        log.info("exports not written: %s", run.superseded)
-        return {"skipped": run.superseded}
-    result = write_exports(
-        run.locations.published, run.locations.warehouse / "exports", run.register_day
-    )
-    log.info("exports for %s written to %s", run.register_day, result["folder"])
-    return result
-
-
-def report_run(context: Any) -> dict[str, Any]:
-    from ingestion.reports import write_report
-
-    run = downstream_run(context)
-    if run.superseded:
-        log.info("report not written: %s", run.superseded)
-        return {"skipped": run.superseded}
-    with warehouse_lock(run.locations.warehouse):
-        path = write_report(run.locations, run.register_day, run.publication)
-    log.info("run report for %s written to %s", run.register_day, path)
-    return {"report": str(path), "register_day": run.register_day.isoformat()}
-
-
-def _identity(publication: dict[str, Any]) -> str | None:
-    """What tells two publications apart: their version, else when they were published."""
-    return publication.get("version") or publication.get("published_at")
 
 
 def _iso(day: date | None) -> str | None:

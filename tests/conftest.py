@@ -14,8 +14,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Airflow reads its settings when first imported, so the tests' own Airflow home (never the
 # developer's .airflow) is set before any test module imports it.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="attendance-airflow-home-")
 AIRFLOW_SETTINGS = {
-    "AIRFLOW_HOME": tempfile.mkdtemp(prefix="attendance-airflow-home-"),
+    "AIRFLOW_HOME": _AIRFLOW_HOME,
+    # The Makefile exports a connection string into its own .airflow/; the tests' home needs
+    # its own, or `make test` would migrate (and share) the developer's database.
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db?timeout=60",
     "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__CORE__PARALLELISM": "4",

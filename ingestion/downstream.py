@@ -85,7 +85,18 @@ def report_run(context: Any) -> dict[str, Any]:
     with warehouse_lock(run.locations.warehouse):
         path = write_report(run.locations, run.register_day, run.publication)
     log.info("run report for %s written to %s", run.register_day, path)
-    return {"report": str(path), "register_day": run.register_day.isoformat()}
+    from ingestion.html_report import write_html_reports
+    from ingestion.publish import PUBLISHED_DB
+
+    pages = write_html_reports(
+        run.locations.published / PUBLISHED_DB, run.locations.warehouse / "reports" / "html"
+    )
+    log.info("%d HTML attendance reports written to %s", len(pages), pages[0].parent)
+    return {
+        "report": str(path),
+        "html_reports": [str(p) for p in pages],
+        "register_day": run.register_day.isoformat(),
+    }
 
 
 def _identity(publication: dict[str, Any]) -> str | None:

@@ -4,6 +4,7 @@ that subtraction cannot undo, and the DfE-style extract, against the restricted 
 import hashlib
 import hmac
 import subprocess
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import sqlalchemy
 from psycopg.rows import dict_row
 
 from ingestion.public_tier import DFE_TOTALS, reason_columns
-from ingestion.publish import PUBLISHED_DB, current_parquet_folder
+from ingestion.publish import PUBLISHED_DB, current_parquet_folder, publish
 from ingestion.serving import PUBLIC, RESTRICTED, refresh
 from ingestion.suppression import recoverable_cells
 
@@ -201,3 +202,43 @@ def test_real_clients_read_the_published_marts(served: str, published: Path) -> 
         ).fetchone()[0]
     assert int(psql.stdout.strip()) == daily > 0
     assert by_sen == sen > 0
+
+
+def test_a_bi_query_during_a_refresh_sees_one_whole_publication(
+    served: str, published: Path
+) -> None:
+    """A reader queries without pause while two new publications are swapped in: every
+    answer is one publication's, whole (its version, all its rows), and none fails."""
+    bi = as_role(served, "bi_reader")
+    query = (
+        f"select p.version, (select count(*) from {PUBLIC}.attendance_by_sen) as sen, "
+        f"(select count(*) from {PUBLIC}.dfe_daily_attendance) as dfe "
+        f"from {PUBLIC}.publication p"
+    )
+    expected = fetch(bi, query)[0]
+    seen: list[dict] = []
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        with psycopg.connect(bi, autocommit=True, row_factory=dict_row) as con:
+            while not stop.is_set():
+                try:
+                    seen.append(con.execute(query).fetchone())
+                except psycopg.Error as error:
+                    errors.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    versions = {expected["version"]}
+    try:
+        for _ in range(2):
+            again = publish(published.parent / "warehouse.duckdb", published)
+            versions.add(refresh(again.database, served, KEY).version)
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    assert len(versions) == 3
+    assert {row["version"] for row in seen} == versions, "the reader saw every publication"
+    assert {(row["sen"], row["dfe"]) for row in seen} == {(expected["sen"], expected["dfe"])}

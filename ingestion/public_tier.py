@@ -8,9 +8,12 @@ could know, are:
   the school rows of one (year, provision) add up to the LA row (a publication is one LA's);
 - attendance_by_sen_need: the needs of one (level, area, year, provision) add up to that
   provision's attendance_by_sen row; the school rows of one need add up to the LA row;
-- school_daily_attendance and the DfE extract: a school's categories add up to its possible
-  sessions, each category's reasons to the category, and the schools of one date add up to
-  the LA's daily figures (the DfE publishes those).
+- the DfE extract: a school's categories add up to its possible sessions, each category's
+  reasons to the category, and the schools of one date add up to the LA's daily figures
+  (the DfE publishes those). A count of 1 to 4 sessions on one day is 1 to 4 pupils, so it
+  is withheld (primary) as well as whole days of 1 to 4 pupils;
+- school_daily_attendance holds the extract's category figures, so it withholds exactly
+  what the extract withholds.
 """
 
 import csv
@@ -43,21 +46,22 @@ SEN_MEASURES = {
         ("severe_absence_enrolments", "severe_absence_rate"),
     ),
 }
-DAILY_COUNTS = (
-    "pupils_expected",
-    "possible_sessions",
-    "present_sessions",
-    "aea_sessions",
-    "authorised_absence_sessions",
-    "unauthorised_absence_sessions",
-    "attendance_rate",
-)
 # DfE daily attendance column names (docs/bi.md cites the source) of the category totals.
 DFE_TOTALS = {
     "present": "present_sessions",
     "aea": "approved_educational_activity",
     "authorised": "authorised_absence",
     "unauthorised": "unauthorised_absence",
+}
+
+
+# school_daily_attendance's counts and the extract's columns holding the same figures.
+DAILY_TO_DFE = {
+    "possible_sessions": "possible_sessions",
+    "present_sessions": "present_sessions",
+    "aea_sessions": "approved_educational_activity",
+    "authorised_absence_sessions": "authorised_absence",
+    "unauthorised_absence_sessions": "unauthorised_absence",
 }
 
 
@@ -108,17 +112,27 @@ def suppress_sen(by_sen: list[Row], by_need: list[Row]) -> int:
     return len(added)
 
 
-def suppress_school_daily(rows: list[Row]) -> int:
-    """Secondary suppression of school_daily_attendance, in place: a day is withheld whole,
-    so the schools of one date (which add up to the LA's daily figures) are the equation."""
-    values = {index: row["possible_sessions"] for index, row in enumerate(rows)}
-    by_date: dict[Any, list[int]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        by_date[row["session_date"]].append(index)
-    added = complementary_cells(values, by_date.values())
-    for index in added:
-        blank(rows[index], DAILY_COUNTS)
-    return len(added)
+def suppress_school_daily(rows: list[Row], extract: list[Row]) -> int:
+    """Give school_daily_attendance, in place, the suppression of the DfE-style extract
+    (`dfe_daily_rows`), which holds the same figures: a count withheld there is withheld here
+    too, so neither table reveals what the other withholds. pupils_expected and the rate go
+    with possible_sessions; the rate also with present and AEA sessions. Returns the cells
+    withheld beyond the dbt mart's own (whole days of 1 to 4 pupils)."""
+    extracted = {(r["urn"], r["attendance_date"]): r for r in extract}
+    added = 0
+    for row in rows:
+        if row["suppressed"]:
+            continue
+        source = extracted[(row["urn"], row["session_date"])]
+        withheld = [c for c, dfe in DAILY_TO_DFE.items() if source[dfe] is None]
+        if "possible_sessions" in withheld:
+            withheld.append("pupils_expected")
+        if {"possible_sessions", "present_sessions", "aea_sessions"} & set(withheld):
+            withheld.append("attendance_rate")
+        if withheld:
+            blank(row, withheld)
+            added += len(withheld)
+    return added
 
 
 def reason_columns(seed: Path = REASON_SEED) -> list[tuple[str, str]]:

@@ -76,10 +76,19 @@ class ServingResult:
     secondary_withheld: dict[str, int]
 
 
-def serving_tables(published_db: Path, key: bytes) -> tuple[list[Table], list[Table], dict]:
-    """The restricted and public tables of the publication in `published_db`, and the cells
-    withheld by secondary suppression per table."""
-    withheld: dict[str, int] = {}
+@dataclass(frozen=True)
+class ServingTables:
+    """One publication as the two tiers serve it."""
+
+    version: str
+    restricted: list[Table]
+    public: list[Table]
+    # Cells withheld by secondary suppression, per table.
+    secondary_withheld: dict[str, int]
+
+
+def serving_tables(published_db: Path, key: bytes) -> ServingTables:
+    """The restricted and public tables of the publication in `published_db`."""
     with duckdb.connect(str(published_db), read_only=True) as con:
         types = {
             table: {c: _pg_type(t) for c, t, *_ in con.execute(f"describe main.{table}").fetchall()}
@@ -96,36 +105,37 @@ def serving_tables(published_db: Path, key: bytes) -> tuple[list[Table], list[Ta
             restricted.append(Table(table, columns, rows))
         public_rows = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
         reasons = read_rows(con, "school_daily_reasons", RESTRICTED_MARTS["school_daily_reasons"])
-        version = con.execute("select version from main.publication").fetchone()[0]
+        version = str(con.execute("select version from main.publication").fetchone()[0])
+    # The extract is suppressed first; school_daily_attendance then withholds what it does.
     dfe = dfe_daily_rows(public_rows["school_daily_attendance"], reasons)
-    withheld["attendance_by_sen+need"] = suppress_sen(
-        public_rows["attendance_by_sen"], public_rows["attendance_by_sen_need"]
-    )
-    withheld["school_daily_attendance"] = suppress_school_daily(
-        public_rows["school_daily_attendance"]
-    )
+    withheld = {
+        "attendance_by_sen+need": suppress_sen(
+            public_rows["attendance_by_sen"], public_rows["attendance_by_sen_need"]
+        ),
+        "school_daily_attendance": suppress_school_daily(
+            public_rows["school_daily_attendance"], dfe
+        ),
+    }
     public = [Table(t, list(types[t].items()), rows) for t, rows in public_rows.items()]
     public.append(Table("dfe_daily_attendance", _dfe_columns(dfe), dfe))
-    withheld["version"] = version
-    return restricted, public, withheld
+    return ServingTables(version, restricted, public, withheld)
 
 
 def refresh(published_db: Path, dsn: str, key: bytes) -> ServingResult:
     """Load the publication into PostgreSQL at `dsn` and swap it in (one transaction)."""
-    restricted, public, withheld = serving_tables(published_db, key)
-    version = str(withheld.pop("version"))
+    tables = serving_tables(published_db, key)
     with psycopg.connect(dsn) as con:
         ensure_roles(con)
-        for schema, tables in ((RESTRICTED, restricted), (PUBLIC, public)):
-            _load_schema(con, f"{schema}__next", tables, version)
+        for schema, loaded in ((RESTRICTED, tables.restricted), (PUBLIC, tables.public)):
+            _load_schema(con, f"{schema}__next", loaded, tables.version)
         con.commit()
         with con.transaction():
             for schema in (RESTRICTED, PUBLIC):
                 _swap(con, schema)
             _grant(con)
-    rows = {t.name: len(t.rows) for t in (*restricted, *public)}
-    log.info("PostgreSQL serving refreshed with publication %s: %s", version, rows)
-    return ServingResult(version, rows, withheld)
+    rows = {t.name: len(t.rows) for t in (*tables.restricted, *tables.public)}
+    log.info("PostgreSQL serving refreshed with publication %s: %s", tables.version, rows)
+    return ServingResult(tables.version, rows, tables.secondary_withheld)
 
 
 def ensure_roles(con: psycopg.Connection) -> None:
@@ -205,19 +215,12 @@ def _with_pupil_ref(row: dict[str, Any], key: bytes) -> dict[str, Any]:
 
 
 def _dfe_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    text = {"urn", "academic_year"}
-    if not rows:
-        return [("attendance_date", "date"), ("urn", "text")]
-    return [
-        (
-            c,
-            "date"
-            if c == "attendance_date"
-            else "text"
-            if c in text
-            else "boolean"
-            if c == "suppressed"
-            else "integer",
-        )
-        for c in rows[0]
-    ]
+    """The extract's columns: counts are integers (NULL where withheld)."""
+    special = {
+        "attendance_date": "date",
+        "urn": "text",
+        "academic_year": "text",
+        "suppressed": "boolean",
+    }
+    names = list(rows[0]) if rows else list(special)
+    return [(c, special.get(c, "integer")) for c in names]

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy
 from psycopg.rows import dict_row
 
-from ingestion.public_tier import DFE_TOTALS, reason_columns
+from ingestion.public_tier import DAILY_TO_DFE, DFE_TOTALS, reason_columns
 from ingestion.publish import PUBLISHED_DB, current_parquet_folder, publish
 from ingestion.serving import PUBLIC, RESTRICTED, refresh
 from ingestion.suppression import recoverable_cells
@@ -176,6 +176,14 @@ def test_dfe_extract_is_true_or_withheld_and_no_withheld_count_is_recoverable(
         equations += [[(i, c) for i in indexes] for c in DFE_TOTALS.values()]
     assert recoverable_cells(values, equations) == []
     assert any(v is None for v in values.values())
+    # school_daily_attendance holds the same figures: it withholds exactly what the extract
+    # withholds, so the two tables together reveal nothing more.
+    twins = {(r["urn"], r["attendance_date"]): r for r in extract}
+    for row in fetch(bi, f"select * from {PUBLIC}.school_daily_attendance"):
+        twin = twins[(row["urn"], row["session_date"])]
+        for column, dfe_column in DAILY_TO_DFE.items():
+            assert row[column] == twin[dfe_column], (row, column)
+        assert (row["pupils_expected"] is None) == (row["possible_sessions"] is None)
 
 
 def test_real_clients_read_the_published_marts(served: str, published: Path) -> None:

@@ -18,7 +18,7 @@ AIRFLOW_PORT ?= 8080
 WAREHOUSE_POOL := attendance_warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo run airflow airflow-pool backfill rerun test lint format lock clean
+.PHONY: help venv demo run airflow airflow-pool backfill rerun test lint format lock clean chromium
 
 help:
 	@echo "make demo    generate a synthetic LA and run the daily DAG on it, day by day"
@@ -102,7 +102,14 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix dbt_project
 
-test: lint .venv-compose/.installed
+# Headless Chromium renders the HTML reports in the tests (Debian's package; we run as root
+# in CI, elsewhere sudo may be needed).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium > /dev/null) \
+		|| (echo "install Debian's chromium package (apt-get install chromium)"; exit 1)
+
+test: lint .venv-compose/.installed chromium
 	$(BIN)/pytest
 
 lock:

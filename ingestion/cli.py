@@ -222,6 +222,14 @@ def _print_outputs(warehouse: Path, day: date, run_id: str | None, terminal: Tex
 
     print(f"Exports:     {warehouse / 'exports' / day.isoformat()}", file=terminal)
     print(f"Run report:  {warehouse / 'reports' / f'{day.isoformat()}.md'}", file=terminal)
+    print(f"HTML reports: {warehouse / 'reports' / 'html'}", file=terminal)
+    extract = warehouse / "extracts" / f"dfe_daily_attendance_{day.isoformat()}.csv"
+    print(f"DfE extract: {extract}", file=terminal)
+    if not os.environ.get("ATTENDANCE_SERVING_DB_URL"):
+        print(
+            "PostgreSQL:  not loaded (ATTENDANCE_SERVING_DB_URL is not set; docs/bi.md)",
+            file=terminal,
+        )
     alerts = alerts_for_run(warehouse, run_id) if run_id else []
     for alert in (a for a in alerts if a.kind != TASK_FAILED):
         print(f"Alert ({alert.kind}, school {alert.school}): {alert.reason}", file=terminal)

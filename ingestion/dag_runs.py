@@ -22,7 +22,7 @@ from ingestion.paths import DAGS_DIR
 
 DAG_ID = "attendance_daily"
 # Scheduled on the publication asset; run after each successful daily run.
-DOWNSTREAM_DAG_IDS = ("attendance_exports", "attendance_report")
+DOWNSTREAM_DAG_IDS = ("attendance_exports", "attendance_report", "attendance_serving")
 LONDON = ZoneInfo("Europe/London")
 # The DAG's schedule: 18:00 on each school day.
 RUN_TIME = time(18, 0)
@@ -73,7 +73,7 @@ def published(run) -> bool:
 
 
 def run_downstream(dags: dict, warehouse: Path) -> None:
-    """Run the downstream DAGs (exports, report) on the warehouse's latest publication."""
+    """Run the downstream DAGs (exports, report, serving) on the latest publication."""
     for dag_id in DOWNSTREAM_DAG_IDS:
         run = dags[dag_id].test(logical_date=None, run_conf={"warehouse": str(warehouse)})
         if run is None or str(run.state) != "success":

@@ -85,9 +85,58 @@ def report_run(context: Any) -> dict[str, Any]:
     with warehouse_lock(run.locations.warehouse):
         path = write_report(run.locations, run.register_day, run.publication)
     log.info("run report for %s written to %s", run.register_day, path)
-    return {"report": str(path), "register_day": run.register_day.isoformat()}
+    from ingestion.html_report import write_html_reports
+    from ingestion.publish import PUBLISHED_DB
+
+    pages = write_html_reports(
+        run.locations.published / PUBLISHED_DB, run.locations.warehouse / "reports" / "html"
+    )
+    log.info("%d HTML attendance reports written to %s", len(pages), pages[0].parent)
+    return {
+        "report": str(path),
+        "html_reports": [str(p) for p in pages],
+        "register_day": run.register_day.isoformat(),
+    }
 
 
 def _identity(publication: dict[str, Any]) -> str | None:
     """What tells two publications apart: their version, else when they were published."""
     return publication.get("version") or publication.get("published_at")
+
+
+def serving_run(context: Any) -> dict[str, Any]:
+    """The DfE-style daily extract (always), then the PostgreSQL refresh when
+    ATTENDANCE_SERVING_DB_URL is set; both read only the published DuckDB file."""
+    import os
+
+    import duckdb
+
+    from ingestion.pseudonyms import pseudonym_key
+    from ingestion.public_tier import dfe_daily_rows, read_rows, write_csv
+    from ingestion.publish import PUBLISHED_DB
+    from ingestion.serving import DSN_ENV, refresh
+
+    run = downstream_run(context)
+    if run.superseded:
+        log.info("serving not refreshed: %s", run.superseded)
+        return {"skipped": run.superseded}
+    published_db = run.locations.published / PUBLISHED_DB
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        daily = read_rows(con, "school_daily_attendance", "urn, session_date")
+        reasons = read_rows(con, "school_daily_reasons", "urn, session_date, register_code")
+    extract = write_csv(
+        dfe_daily_rows(daily, reasons),
+        run.locations.warehouse / "extracts" / f"dfe_daily_attendance_{run.register_day}.csv",
+    )
+    result: dict[str, Any] = {"dfe_extract": str(extract)}
+    dsn = os.environ.get(DSN_ENV)
+    if not dsn:
+        log.warning(
+            "PostgreSQL serving skipped: %s is not set (docs/bi.md). The DfE extract was "
+            "written to %s.",
+            DSN_ENV,
+            extract,
+        )
+        return {**result, "postgres": "skipped: no DSN"}
+    served = refresh(published_db, dsn, pseudonym_key())
+    return {**result, "postgres": served.version, "rows": served.rows}

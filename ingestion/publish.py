@@ -32,6 +32,7 @@ PUBLISHED_MARTS = (
     "attendance_by_sen",
     "attendance_by_sen_need",
     "school_daily_attendance",
+    "school_daily_reasons",
 )
 PUBLISHED_DB = "published.duckdb"
 POINTER = "CURRENT"

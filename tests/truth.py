@@ -380,6 +380,18 @@ def expected_school_daily_attendance(la: SyntheticLA, last_day_index: int) -> di
     return expected
 
 
+def expected_school_daily_reasons(la: SyntheticLA, last_day_index: int) -> dict[tuple, dict]:
+    """Keyed by (urn, session_date, register_code, category): possible sessions by code, on
+    the school days of each school (the generator writes 2024 codes only)."""
+    marks = la.marks_known_after(last_day_index)
+    cal = calendar(marks)
+    tallies: Counter = Counter()
+    for (urn, _upn, day, _session), code in marks.items():
+        if code in POSSIBLE and day in cal.days[urn]:
+            tallies[(urn, day, code, category(code))] += 1
+    return {key: {"sessions": sessions} for key, sessions in tallies.items()}
+
+
 def expected_as_of(la: SyntheticLA, last_day_index: int) -> datetime:
     """The latest transaction time of any event: the last extract's pupils and schools rows."""
     return la.extract_time(last_day_index)

@@ -200,3 +200,16 @@ def test_no_pupil_name_is_written_anywhere(
     assert len(written) > 1000
     leaked = {name for name in names for text in written if name in text}
     assert leaked == set()
+
+
+def test_the_downstream_runs_write_the_html_reports_and_the_dfe_extract(
+    tiny_la: SyntheticLA, published_run: Path
+) -> None:
+    """`make run` runs the serving DAG too: without ATTENDANCE_SERVING_DB_URL it writes the
+    DfE-style extract and skips PostgreSQL; the report DAG writes the HTML reports."""
+    last = tiny_la.days[DAYS - 1]
+    extract = published_run / "extracts" / f"dfe_daily_attendance_{last}.csv"
+    header = extract.read_text().splitlines()[0].split(",")
+    assert {"attendance_date", "urn", "reason_i_authorised_illness"} <= set(header)
+    pages = {p.name for p in (published_run / "reports" / "html").glob("*.html")}
+    assert pages == {"la_881.html"} | {f"school_{s.urn}.html" for s in tiny_la.schools}

@@ -17,7 +17,12 @@ def _bag() -> DagBag:
 
 def test_dag_files_import_without_errors(airflow_env: dict[str, str]) -> None:
     bag = _bag()
-    assert set(bag.dag_ids) == {"attendance_daily", "attendance_exports", "attendance_report"}
+    assert set(bag.dag_ids) == {
+        "attendance_daily",
+        "attendance_exports",
+        "attendance_report",
+        "attendance_serving",
+    }
     dag = bag.get_dag("attendance_daily")
     assert [t.task_id for t in dag.topological_sort()] == [
         "pull",
@@ -55,7 +60,7 @@ def test_publish_updates_the_publication_and_mart_assets_that_schedule_the_downs
     # Only publish declares outlets: a run that stops before it emits no asset event.
     others = [t for t in bag.get_dag("attendance_daily").tasks if t.task_id != "publish"]
     assert all(not t.outlets for t in others)
-    for dag_id in ("attendance_exports", "attendance_report"):
+    for dag_id in ("attendance_exports", "attendance_report", "attendance_serving"):
         schedule = bag.get_dag(dag_id).timetable.asset_condition
         assert isinstance(schedule, Asset)
         assert schedule.uri == "attendance://warehouse/published"

@@ -42,6 +42,8 @@ from conftest import PROJECT_ROOT, deliver
 from truth import expected_as_of, expected_pupil_attendance
 
 DAILY, EXPORTS, REPORT = "attendance_daily", "attendance_exports", "attendance_report"
+SERVING = "attendance_serving"
+DOWNSTREAM = (EXPORTS, REPORT, SERVING)
 AIRFLOW = Path(sys.executable).with_name("airflow")
 STARTUP_SECONDS = 240
 # Three backfilled days, run one after another (about 45 s each on two cores).
@@ -130,7 +132,7 @@ class Stack:
     def downstream_settled(self) -> bool:
         """Each publication event has been consumed by one finished run of each downstream DAG."""
         events = len(self.publication_events())
-        for dag_id in (EXPORTS, REPORT):
+        for dag_id in DOWNSTREAM:
             consumed = self.query(
                 "select count(*) from dagrun_asset_event c join dag_run r on r.id = c.dag_run_id "
                 "where r.dag_id = ? and r.state in ('success', 'failed')",
@@ -204,13 +206,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 and _port_open(port)
                 and len(
                     stack.query(
-                        "select dag_id from serialized_dag where dag_id in (?, ?, ?)",
+                        "select dag_id from serialized_dag where dag_id in (?, ?, ?, ?)",
                         DAILY,
-                        EXPORTS,
-                        REPORT,
+                        *DOWNSTREAM,
                     )
                 )
-                == 3
+                == 4
             ),
             STARTUP_SECONDS,
         )
@@ -379,7 +380,7 @@ def scenario(stack: Stack, tiny_la: SyntheticLA, tmp_path_factory) -> Scenario:
     shutil.copytree(warehouse, failed_warehouse)
     _add_a_malformed_upn(failed_warehouse / "warehouse.duckdb")
     published_before = _fingerprint(failed_warehouse / "published")
-    downstream_before = {dag_id: len(stack.runs(dag_id)) for dag_id in (EXPORTS, REPORT)}
+    downstream_before = {dag_id: len(stack.runs(dag_id)) for dag_id in DOWNSTREAM}
     failed_run_id = "audit_failure_test"
     stack.airflow(
         "dags",
@@ -481,10 +482,10 @@ def test_a_backfill_runs_each_day_once_in_order_and_publishes_it(
     }
 
 
-def test_the_publication_asset_runs_the_exports_and_the_report(
+def test_the_publication_asset_runs_the_exports_the_report_and_the_serving(
     stack: Stack, scenario: Scenario
 ) -> None:
-    for dag_id in (EXPORTS, REPORT):
+    for dag_id in DOWNSTREAM:
         runs = stack.runs(dag_id)
         assert runs and all(run_type == "asset_triggered" for _, run_type, _ in runs)
         assert all(state == "success" for _, _, state in runs), runs
@@ -493,6 +494,8 @@ def test_the_publication_asset_runs_the_exports_and_the_report(
     exports = scenario.warehouse / "exports"
     manifest = json.loads((exports / day2 / "manifest.json").read_text())
     assert manifest["publication"]["version"] == scenario.events_after_rerun[-1]["version"]
+    # ... and its DfE-style extract, from the serving DAG.
+    assert (scenario.warehouse / "extracts" / f"dfe_daily_attendance_{day2}.csv").is_file()
     published = scenario.warehouse / "published" / "published.duckdb"
     with duckdb.connect() as con:
         con.execute(f"attach '{published}' as published (read_only)")
@@ -587,7 +590,7 @@ def test_a_failed_audit_publishes_nothing_and_triggers_nothing(
     ) == [(0,)]
     # No downstream run consumed anything from it, and no more of them ran than the
     # successful publications account for.
-    for dag_id in (EXPORTS, REPORT):
+    for dag_id in DOWNSTREAM:
         assert len(stack.runs(dag_id)) == len(scenario.events_after_rerun)
         assert len(stack.runs(dag_id)) == scenario.downstream_runs_before_failed_run[dag_id]
     assert _fingerprint(scenario.failed_warehouse / "published") == (
@@ -596,6 +599,9 @@ def test_a_failed_audit_publishes_nothing_and_triggers_nothing(
     day3 = scenario.la.days[3].isoformat()
     assert not (scenario.failed_warehouse / "exports" / day3).exists()
     assert not (scenario.failed_warehouse / "reports" / f"{day3}.md").exists()
+    assert not (
+        scenario.failed_warehouse / "extracts" / f"dfe_daily_attendance_{day3}.csv"
+    ).exists()
     failures = [
         a
         for a in read_alerts(scenario.failed_warehouse)

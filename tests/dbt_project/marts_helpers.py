@@ -29,6 +29,7 @@ MARTS = (
     "attendance_by_sen",
     "attendance_by_sen_need",
     "school_daily_attendance",
+    "school_daily_reasons",
 )
 # The key of each relation compared with the truth, and the truth's function for it.
 KEYS = {
@@ -44,6 +45,7 @@ KEYS = {
         "sen_primary_need",
     ),
     "school_daily_attendance": ("urn", "session_date"),
+    "school_daily_reasons": ("urn", "session_date", "register_code", "category"),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
 }
 TRUTH = {
@@ -53,6 +55,7 @@ TRUTH = {
     "attendance_by_sen": truth.expected_attendance_by_sen,
     "attendance_by_sen_need": truth.expected_attendance_by_sen_need,
     "school_daily_attendance": truth.expected_school_daily_attendance,
+    "school_daily_reasons": truth.expected_school_daily_reasons,
     "fct_sessions": truth.expected_sessions,
 }
 # Columns that record how a row was built rather than what it says.

@@ -54,12 +54,7 @@ grouped as (
         area,
         academic_year,
         sen_provision,
-        count(distinct urn) as schools,
-        count(*) as enrolments,
-        sum(possible_sessions) as possible_sessions,
-        sum(authorised_absence_sessions + unauthorised_absence_sessions) as absence_sessions,
-        count(*) filter (where is_persistent_absence) as persistent_absence_enrolments,
-        count(*) filter (where is_severe_absence) as severe_absence_enrolments
+        {{ sen_aggregate_counts() }}
     from located
     group by level, area, academic_year, sen_provision
 
@@ -69,11 +64,7 @@ withheld as (
 
     select
         *,
-        {{ is_small_count('enrolments') }} as group_withheld,
-        {{ is_small_count('enrolments') }}
-        or {{ is_small_count('persistent_absence_enrolments') }} as persistent_withheld,
-        {{ is_small_count('enrolments') }}
-        or {{ is_small_count('severe_absence_enrolments') }} as severe_withheld
+        {{ sen_withheld_flags() }}
     from grouped
 
 ),
@@ -86,38 +77,7 @@ final as (
         withheld.academic_year,
         withheld.sen_provision,
         provisions.description as sen_provision_description,
-        cast(withheld.schools as integer) as schools,
-        cast({{ unless_withheld('withheld.enrolments', 'withheld.group_withheld') }} as integer)
-            as enrolments,
-        cast(
-            {{ unless_withheld('withheld.possible_sessions', 'withheld.group_withheld') }}
-            as integer
-        ) as possible_sessions,
-        cast(
-            {{ unless_withheld('withheld.absence_sessions', 'withheld.group_withheld') }}
-            as integer
-        ) as absence_sessions,
-        {{ unless_withheld(
-            'withheld.absence_sessions / cast(withheld.possible_sessions as double)',
-            'withheld.group_withheld'
-        ) }} as overall_absence_rate,
-        cast({{ unless_withheld(
-            'withheld.persistent_absence_enrolments', 'withheld.persistent_withheld'
-        ) }} as integer) as persistent_absence_enrolments,
-        {{ unless_withheld(
-            'withheld.persistent_absence_enrolments / cast(withheld.enrolments as double)',
-            'withheld.persistent_withheld'
-        ) }} as persistent_absence_rate,
-        cast({{ unless_withheld(
-            'withheld.severe_absence_enrolments', 'withheld.severe_withheld'
-        ) }} as integer) as severe_absence_enrolments,
-        {{ unless_withheld(
-            'withheld.severe_absence_enrolments / cast(withheld.enrolments as double)',
-            'withheld.severe_withheld'
-        ) }} as severe_absence_rate,
-        withheld.group_withheld
-        or withheld.persistent_withheld
-        or withheld.severe_withheld as suppressed,
+        {{ sen_published_measures('withheld') }},
         horizon.as_of
     from withheld
     left join provisions on withheld.sen_provision = provisions.code

@@ -16,6 +16,11 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         "",
         f"**{results['shared_machine_note']}**",
         "",
+    ]
+    if results.get("runs"):
+        listed = "; ".join(f"{r['date']} at `{r['commit']}`" for r in results["runs"])
+        lines += [f"Combined from separate runs (each row has its own load): {listed}.", ""]
+    lines += [
         "## Workloads (real DAG, `dag.test()`)",
         "",
         "| workload | seconds | peak MiB | load before | load after | tasks (s) |",

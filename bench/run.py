@@ -48,9 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="no measuring: merge these results.json files (later ones win) into --out",
     )
+    parser.add_argument("--note", action="append", default=[], help="with --combine: a note")
     args = parser.parse_args(argv)
     if args.combine:
         results = combine([json.loads(path.read_text()) for path in args.combine])
+        results["notes"] = results.get("notes", []) + args.note
         write_results(results, args.out)
         return 0
     scale = SCALES[args.scale]

@@ -18,7 +18,7 @@ AIRFLOW_PORT ?= 8080
 WAREHOUSE_POOL := attendance_warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo run airflow airflow-pool backfill rerun test lint format lock clean chromium
+.PHONY: help venv demo run airflow airflow-pool backfill rerun test lint format lock clean chromium bench
 
 help:
 	@echo "make demo    generate a synthetic LA and run the daily DAG on it, day by day"
@@ -31,6 +31,8 @@ help:
 	@echo "make rerun DAY=YYYY-MM-DD"
 	@echo "             run that register day again (needs make airflow)"
 	@echo "make test    linters and the test suite"
+	@echo "make bench [BENCH_ARGS=...]"
+	@echo "             workloads and peers at full scale: bench/results.json, bench/RESULTS.md"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
 
 # The environment is rebuilt whenever the lock file or pyproject.toml changes.
@@ -92,6 +94,11 @@ rerun: $(AIRFLOW_HOME)/.migrated
 	@test -n "$(DAY)" || (echo "usage: make rerun DAY=YYYY-MM-DD"; exit 2)
 	$(BIN)/airflow tasks clear attendance_daily --start-date $(DAY) --end-date $(DAY)T23:59:59 --yes
 
+# Not part of `make test` (tests/bench runs the same code at a tiny size). Working data in
+# bench/work/ (ignored by git); see docs/performance.md. E.g. BENCH_ARGS="--w1-days 5".
+bench: $(AIRFLOW_HOME)/.migrated
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -113,7 +120,7 @@ test: lint .venv-compose/.installed chromium
 	$(BIN)/pytest
 
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --quiet -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .venv-compose .airflow demo var

@@ -20,11 +20,11 @@ from ingestion.feed import FileKind
 from ingestion.readers import (
     ExtractFile,
     FileRejected,
-    Row,
+    RowBatch,
     decode,
     find_extract_files,
+    read_batch,
     read_bytes,
-    read_rows,
 )
 from ingestion.store import (
     MARK_STREAM,
@@ -34,7 +34,7 @@ from ingestion.store import (
     append_news,
     create_store,
 )
-from ingestion.validate import RowInvalid, clean_row
+from ingestion.validate_sql import prepare, stage_valid_rows
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,7 @@ def ingest_landing(
     database.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database)) as con:
         create_store(con)
+        prepare(con)
         seen = set(con.execute("select path, sha256 from ops.ingest_audit").fetchall())
         for number, extract in enumerate(files, start=1):
             data, sha256 = read_bytes(extract.path)
@@ -179,42 +180,38 @@ def _ingest_file(
 ) -> FileOutcome:
     outcome = FileOutcome(relative, sha256)
     quarantined: list[_Quarantined] = []
-    records: list[dict] = []
     extract_time = extract_time_of(extract.path)
+    batch = RowBatch(extract.kind)
     try:
-        for item in read_rows(extract, decode(extract.path, data)):
-            outcome.rows_read += 1
-            if not isinstance(item, Row):
-                quarantined.append(_Quarantined(item.line, item.reason, item.raw))
-                continue
-            try:
-                record = clean_row(extract.kind, item.values)
-                records.append(
-                    {**_for_stream(extract.kind, record, extract_time), "line": item.line}
-                )
-            except RowInvalid as problem:
-                quarantined.append(
-                    _Quarantined(item.line, str(problem), _known(extract.kind, item.values))
-                )
+        read_batch(extract, decode(extract.path, data), batch)
     except FileRejected as rejection:
         outcome.rejected, outcome.reason = True, str(rejection)
-        records, quarantined = [], []
+    outcome.rows_read = batch.rows_read
 
     con.begin()
     try:
-        if records:
+        if not outcome.rejected and batch.lines:
             stream = STREAMS[extract.kind.name]
-            con.register(
-                "incoming_arrow",
-                pa.Table.from_pylist(records, schema=ARROW_SCHEMAS[extract.kind.name]),
+            invalid = stage_valid_rows(
+                con,
+                batch,
+                lambda record: _for_stream(extract.kind, record, extract_time),
+                ARROW_SCHEMAS[extract.kind.name],
             )
-            con.execute("create or replace temp table incoming as select * from incoming_arrow")
-            con.unregister("incoming_arrow")
+            # Quarantined in line order, unreadable and invalid rows together, as read.
+            quarantined = sorted(
+                [_Quarantined(p.line, p.reason, p.raw) for p in batch.problems]
+                + [_Quarantined(line, reason, raw) for line, reason, raw in invalid],
+                key=lambda q: q.line,
+            )
             if stream is MARK_STREAM:
                 quarantined.extend(_marks_for_pupils_never_on_roll(con))
             valid = con.execute("select count(*) from incoming").fetchone()[0]
-            outcome.rows_new = append_news(con, stream, "incoming", load_id, relative)
+            if valid:
+                outcome.rows_new = append_news(con, stream, "incoming", load_id, relative)
             outcome.rows_duplicate = valid - outcome.rows_new
+        elif not outcome.rejected:
+            quarantined = [_Quarantined(p.line, p.reason, p.raw) for p in batch.problems]
         outcome.rows_quarantined = len(quarantined)
         _record(con, outcome, quarantined, load_id)
         con.commit()

@@ -11,7 +11,7 @@ import io
 import json
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.feed import KINDS, NAME_COLUMNS, FileKind, kind_of
@@ -143,3 +143,87 @@ def _check_header(kind: FileKind, header: list[str]) -> None:
 
 def _without_names(values: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if k not in NAME_COLUMNS}
+
+
+@dataclass
+class RowBatch:
+    """A file's readable rows as columns of text, for checking all at once (`validate_sql`).
+
+    `columns` has every known column of the kind, '' where a row has no value (as `clean_row`
+    reads it); `present[i]` names the known columns row i actually had (its quarantine record
+    keeps only those); `problems` are the lines that could not be read as rows."""
+
+    kind: FileKind
+    lines: list[int] = field(default_factory=list)
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    present: list[frozenset[str]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.lines) + len(self.problems)
+
+    def values(self, index: int) -> dict[str, str]:
+        """Row `index` as `read_rows` gives it, less unknown columns (never stored anyway)."""
+        return {
+            c: self.columns[c][index] for c in self.kind.known_columns if c in self.present[index]
+        }
+
+
+def read_batch(extract: ExtractFile, text: str, batch: RowBatch) -> None:
+    """Fill `batch` with the file's rows: the same rows, lines and problems as `read_rows`.
+
+    Raises FileRejected as `read_rows` does; `batch` then holds what was read before it."""
+    if ".jsonl" in extract.path.name.lower():
+        _jsonl_batch(extract.kind, text, batch)
+    else:
+        _csv_batch(extract.kind, text, batch)
+
+
+def _csv_batch(kind: FileKind, text: str, batch: RowBatch) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [column.strip().lower() for column in next(reader)]
+    _check_header(kind, header)
+    width = len(header)
+    # dict(zip(header, fields)) keeps a repeated column's last value: so does this.
+    where = {column: index for index, column in enumerate(header)}
+    rows: list[list[str]] = []
+    lines = batch.lines
+    for fields in reader:
+        if not fields:
+            continue
+        if len(fields) != width:
+            raw = _without_names(dict(zip(header, fields, strict=False)))
+            batch.problems.append(
+                RowProblem(
+                    reader.line_num,
+                    f"the row has {len(fields)} fields but the header has {width}",
+                    raw,
+                )
+            )
+            continue
+        lines.append(reader.line_num)
+        rows.append(fields)
+    present = frozenset(c for c in kind.known_columns if c in where)
+    by_position = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    for column in kind.known_columns:
+        index = where.get(column)
+        batch.columns[column] = list(by_position[index]) if index is not None else [""] * len(lines)
+    batch.present = [present] * len(lines)
+
+
+def _jsonl_batch(kind: FileKind, text: str, batch: RowBatch) -> None:
+    known = kind.known_columns
+    columns: dict[str, list[str]] = {column: [] for column in known}
+    batch.columns = columns
+    present_sets: dict[frozenset[str], frozenset[str]] = {}
+    for item in _jsonl_rows(kind, text):
+        if isinstance(item, RowProblem):
+            batch.problems.append(item)
+            continue
+        batch.lines.append(item.line)
+        values = item.values
+        for column in known:
+            columns[column].append(values.get(column) or "")
+        keys = frozenset(c for c in known if c in values)
+        batch.present.append(present_sets.setdefault(keys, keys))

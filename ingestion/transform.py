@@ -22,9 +22,13 @@ def build_marts(
     work_dir: Path,
     as_of: str | None = None,
     progress: Callable[[str], None] = log.info,
+    unit_tests: bool = False,
+    full_refresh: bool = False,
 ) -> None:
-    """`dbt build` (seeds, models, data tests and unit tests) into the DuckDB file `database`.
+    """`dbt build` (seeds, models and data tests) into the DuckDB file `database`.
 
+    dbt's unit tests check the SQL, not the data: they belong to the test suite
+    (`unit_tests=True` there), not to every morning's build, where they cost seconds.
     dbt runs in its own process, so that its logging and global state stay out of the
     Airflow worker; its artefacts go to `work_dir`, never into the repository.
     """
@@ -42,6 +46,11 @@ def build_marts(
         "--log-path",
         str(work_dir / "dbt_logs"),
     ]
+    if not unit_tests:
+        command += ["--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        # Every incremental model rebuilt from the whole event store (a replay).
+        command.append("--full-refresh")
     if as_of:
         command += ["--vars", json.dumps({"as_of": as_of})]
     env = {**os.environ, "ATTENDANCE_WAREHOUSE_DB": str(database), "DO_NOT_TRACK": "1"}

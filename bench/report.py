@@ -1,0 +1,75 @@
+"""bench/RESULTS.md from the results record."""
+
+from pathlib import Path
+from typing import Any
+
+
+def write_report(results: dict[str, Any], path: Path) -> None:
+    m = results["machine"]
+    lines = [
+        "# Bench results",
+        "",
+        f"Scale `{results['scale']}`: {results['pupils']:,} pupils in {results['schools']:,} "
+        f"schools, {results['window_days']}-session-day extract window. Taken "
+        f"{results['date']} at commit `{results['commit']}` on {m['cpus']} cores "
+        f"({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}.",
+        "",
+        f"**{results['shared_machine_note']}**",
+        "",
+    ]
+    if results.get("runs"):
+        listed = "; ".join(f"{r['date']} at `{r['commit']}`" for r in results["runs"])
+        lines += [f"Combined from separate runs (each row has its own load): {listed}.", ""]
+    lines += [
+        "## Workloads (real DAG, `dag.test()`)",
+        "",
+        "| workload | seconds | peak MiB | load before | load after | tasks (s) |",
+        "|---|---:|---:|---|---|---|",
+    ]
+    for name, w in results["workloads"].items():
+        tasks = ", ".join(f"{k} {v}" for k, v in w["detail"].get("task_seconds", {}).items())
+        lines.append(
+            f"| {name} | {w['seconds']} | {w['peak_rss_mib']} | {_load(w['loadavg_before'])} "
+            f"| {_load(w['loadavg_after'])} | {tasks} |"
+        )
+    for name, w in results["workloads"].items():
+        d = w["detail"]
+        lines += [
+            "",
+            f"{name}: register day {d.get('register_day')}, {d.get('extract_mark_rows'):,} mark "
+            f"rows in the extracts, {d.get('store_mark_events'):,} mark events in the store "
+            f"after; rows read {d.get('ingest_rows_read'):,}, new "
+            f"{d.get('ingest_rows_new'):,}, quarantined {d.get('ingest_rows_quarantined'):,}; "
+            f"DAG import {d.get('load_dags_seconds')} s, DAG run {d.get('dag_run_seconds')} s.",
+        ]
+    if results["peers"]:
+        lines += [
+            "",
+            "## Peers: pupil_attendance and attendance_by_sen from the same event store",
+            "",
+            "Each peer reads the event tables (Parquet export of the last W1 run's store) and "
+            "its results are checked equal to the pipeline's published marts before its time "
+            "counts.",
+            "",
+            "| peer | process s | compute s | peak MiB | rows checked | load before |",
+            "|---|---:|---:|---:|---|---|",
+        ]
+        for name, p in results["peers"].items():
+            d = p["detail"]
+            rows = ", ".join(f"{k} {v:,}" for k, v in d.get("rows_checked_equal", {}).items())
+            extra = ""
+            if "load_seconds" in d:
+                extra = f" (load {d['load_seconds']} s, queries {d['query_seconds']} s)"
+            lines.append(
+                f"| {name} | {p['seconds']} | {d.get('compute_seconds')}{extra} "
+                f"| {p['peak_rss_mib']} | {rows} | {_load(p['loadavg_before'])} |"
+            )
+    if results.get("verdicts"):
+        lines += ["", "## Targets", ""] + [f"- {v}" for v in results["verdicts"]]
+    for note in results.get("notes", []):
+        lines += ["", note]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _load(values: list[float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)

@@ -1,0 +1,284 @@
+"""`make bench`: measure the workloads and the peers; write bench/results.json and RESULTS.md.
+
+    python -m bench.run [--scale full|smoke] [--work DIR] [--out DIR] [--only W1,peers]
+
+Every measured step runs in its own process (wall time, peak memory of it and its children,
+the machine's load average before and after). Fixtures (the event store of the days before a
+measured morning) are built once and kept under the work folder.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.compare import check_equal
+from bench.measure import Measurement, run_python
+from bench.report import write_report
+from bench.workloads import SCALES, Scale, build_w1_fixture, export_events, prepare_run
+
+BENCH_DIR = Path(__file__).resolve().parent
+TARGETS = {
+    "w1_seconds": 30.0,
+    "w1_late_over_early": 1.3,
+    "w2_seconds": 180.0,
+    "w2_over_duckdb": 3.0,
+    "w3_seconds": 600.0,
+    "peak_rss_mib": 8 * 1024.0,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--work", type=Path, default=BENCH_DIR / "work")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR)
+    parser.add_argument("--only", default="W1,peers", help="comma-separated: W1, peers, W2")
+    parser.add_argument("--w1-days", help="comma-separated school day numbers (default: scale's)")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        type=Path,
+        help="no measuring: merge these results.json files (later ones win) into --out",
+    )
+    parser.add_argument("--note", action="append", default=[], help="with --combine: a note")
+    args = parser.parse_args(argv)
+    if args.combine:
+        results = combine([json.loads(path.read_text()) for path in args.combine])
+        results["notes"] = results.get("notes", []) + args.note
+        write_results(results, args.out)
+        return 0
+    scale = SCALES[args.scale]
+    if args.w1_days:
+        scale = replace(scale, w1_days=tuple(int(d) for d in args.w1_days.split(",")))
+    results = run_bench(scale, args.work / args.scale, set(args.only.split(",")))
+    write_results(results, args.out)
+    return 0
+
+
+def write_results(results: dict[str, Any], out: Path) -> None:
+    results["verdicts"] = verdicts(results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_report(results, out / "RESULTS.md")
+    print(f"results: {out / 'results.json'}, {out / 'RESULTS.md'}")
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Results of separate `make bench` runs (e.g. one morning each) as one record; each
+    workload and peer keeps its own date, commit and load."""
+    combined = {**runs[0], "workloads": {}, "peers": {}, "runs": []}
+    for run in runs:
+        for part in ("workloads", "peers"):
+            for name, record in run[part].items():
+                combined[part][name] = {
+                    **record,
+                    "detail": {**record["detail"], "date": run["date"], "commit": run["commit"]},
+                }
+        combined["runs"].append({k: run[k] for k in ("date", "commit", "scale")})
+        combined["notes"] = run.get("notes", []) or combined.get("notes", [])
+    combined["date"] = max(run["date"] for run in runs)
+    return combined
+
+
+def run_bench(scale: Scale, work: Path, parts: set[str]) -> dict[str, Any]:
+    config = scale.config()
+    results: dict[str, Any] = {
+        "scale": scale.name,
+        "pupils": scale.pupils,
+        "schools": config.schools,
+        "window_days": config.window_days,
+        "machine": machine(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "shared_machine_note": (
+            "Figures were taken on a shared 2-core machine while other engineers ran tests "
+            "and CI: each measurement carries the load average before and after it."
+        ),
+        "targets": TARGETS,
+        "workloads": {},
+        "peers": {},
+    }
+    last_run = None
+    if "W1" in parts:
+        for day_number in scale.w1_days:
+            fixture = work / f"w1-day{day_number}" / "fixture"
+            run = work / f"w1-day{day_number}" / "run"
+            started = time.perf_counter()
+            fixture_timings = build_w1_fixture(
+                config, day_number, fixture, run, scale.previous_morning
+            )
+            fixture_seconds = round(time.perf_counter() - started, 2)
+            mark_rows = prepare_run(config, day_number, fixture, run)
+            day = config.days[day_number - 1]
+            measured = run_python(
+                f"W1 day {day_number}",
+                "bench.dag_run",
+                [str(run / "landing"), str(run / "warehouse"), day.isoformat()],
+                run / "dag_run.log",
+            )
+            measured.detail.update(
+                {
+                    "register_day": day.isoformat(),
+                    "extract_mark_rows": mark_rows,
+                    "fixture_seconds": fixture_seconds,
+                    **fixture_timings,
+                    **store_figures(run / "warehouse" / "warehouse.duckdb"),
+                }
+            )
+            results["workloads"][f"W1_day{day_number}"] = measured.as_record()
+            print(f"{measured.name}: {measured.seconds} s, peak {measured.peak_rss_mib} MiB")
+            last_run = run
+    if last_run is None:
+        # Peers or W2 alone: on the last measured morning's warehouse, if there is one.
+        previous = work / f"w1-day{scale.w1_days[-1]}" / "run"
+        last_run = previous if (previous / "warehouse" / "published").exists() else None
+    if "peers" in parts and last_run is not None:
+        results["peers"] = run_peers(scale, last_run)
+    if "W2" in parts and last_run is not None:
+        results["workloads"]["W2_replay"] = run_replay(last_run, work / "w2").as_record()
+    return results
+
+
+def verdicts(results: dict[str, Any]) -> list[str]:
+    """Each target of the issue that these results speak to: met, or missed by how much."""
+    found = []
+    workloads = results["workloads"]
+
+    def verdict(what: str, value: float, target: float, unit: str = "") -> None:
+        state = "met" if value <= target else f"MISSED by {value / target:.1f}x"
+        found.append(f"{what}: {value:g}{unit} against {target:g}{unit}: {state}")
+
+    for name, w in workloads.items():
+        if name.startswith("W1"):
+            verdict(f"{name} end to end", w["seconds"], TARGETS["w1_seconds"], " s")
+        if name.startswith("W2"):
+            verdict(f"{name}", w["seconds"], TARGETS["w2_seconds"], " s")
+        verdict(f"{name} peak memory", w["peak_rss_mib"], TARGETS["peak_rss_mib"], " MiB")
+    early, late = workloads.get("W1_day5"), workloads.get("W1_day150")
+    if early and late:
+        ratio = round(late["seconds"] / early["seconds"], 2)
+        verdict("W1 day 150 over day 5", ratio, TARGETS["w1_late_over_early"])
+    for name, w in workloads.items():
+        replayed = w["detail"].get("previous_morning_build_publish_seconds")
+        if name.startswith("W1") and replayed and w["detail"].get("store_mark_events", 0) > 1e7:
+            found.append(
+                f"not W2, but close to it: the {name} fixture's first dbt build (every mart "
+                f"from {w['detail']['store_mark_events']:,} mark events, then publication) "
+                f"took {replayed:g} s against the W2 target {TARGETS['w2_seconds']:g} s"
+            )
+    if not any(n.startswith("W2") for n in workloads):
+        found.append("W2 (replay of a school year, 95 million marks): not measured in this run")
+    if not any(n.startswith("W3") for n in workloads):
+        found.append("W3 (a national day, 8 million pupils): not measured in this run")
+    peers = results["peers"]
+    w1 = [w for n, w in workloads.items() if n.startswith("W1")]
+    if peers and w1:
+        ours = w1[-1]["seconds"]
+        for name, p in peers.items():
+            faster = "faster" if ours < p["seconds"] else "SLOWER"
+            found.append(
+                f"pipeline ({ours:g} s, landing files to publication) {faster} than {name} "
+                f"({p['seconds']:g} s, two marts from the event store)"
+            )
+    return found
+
+
+def run_replay(source_run: Path, run: Path) -> Measurement:
+    """W2: every mart rebuilt from the event store of the last W1 run (dbt --full-refresh)."""
+    import shutil
+
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir(parents=True)
+    shutil.copytree(source_run / "warehouse", run / "warehouse", symlinks=True)
+    measured = run_python("W2 replay", "bench.replay", [str(run / "warehouse")], run / "replay.log")
+    measured.detail.update(store_figures(run / "warehouse" / "warehouse.duckdb"))
+    print(f"{measured.name}: {measured.seconds} s, peak {measured.peak_rss_mib} MiB")
+    return measured
+
+
+def run_peers(scale: Scale, run: Path) -> dict[str, Any]:
+    """Each peer on the event store of the last W1 run, checked equal to its publication."""
+    source = run / "peers" / "input"
+    export_events(run / "warehouse" / "warehouse.duckdb", source)
+    published = run / "warehouse" / "published" / "published.duckdb"
+    peers: dict[str, Any] = {}
+    for peer in scale.peers:
+        out = run / "peers" / peer
+        measured: Measurement = run_python(
+            f"peer {peer}", "bench.peers", [peer, str(source), str(out)], run / f"peer-{peer}.log"
+        )
+        measured.detail["rows_checked_equal"] = check_equal(published, out, peer)
+        peers[peer] = measured.as_record()
+        print(f"{measured.name}: {measured.seconds} s, peak {measured.peak_rss_mib} MiB")
+    return peers
+
+
+def store_figures(warehouse_db: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse_db), read_only=True) as con:
+        marks, pupils = con.execute(
+            "select (select count(*) from events.mark_events), "
+            "(select count(*) from events.pupil_events)"
+        ).fetchone()
+        rows_read, new, quarantined = con.execute(
+            "select sum(rows_read), sum(rows_new), sum(rows_quarantined) from ops.ingest_audit"
+        ).fetchone()
+    return {
+        "store_mark_events": marks,
+        "store_pupil_events": pupils,
+        "ingest_rows_read": int(rows_read or 0),
+        "ingest_rows_new": int(new or 0),
+        "ingest_rows_quarantined": int(quarantined or 0),
+    }
+
+
+def machine() -> dict[str, Any]:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(memory / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=BENCH_DIR,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=BENCH_DIR,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+uncommitted" if dirty else "")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The bench's workloads: fixtures (a warehouse holding the days before), landing folders of
+generated extracts, and the event-store export the peers read."""
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingestion.locations import resolve_locations
+from ingestion.paths import DBT_PROJECT_DIR
+from ingestion.synthetic.bulk import (
+    BulkConfig,
+    create_population,
+    write_day_extracts,
+    write_history,
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    pupils: int
+    pupils_per_school: int
+    # W1: school day numbers (1-based) of the measured morning runs.
+    w1_days: tuple[int, ...]
+    # Build and publish the days before a measured morning first, as the previous morning's
+    # run would have, so the measured build is the daily incremental one.
+    previous_morning: bool = True
+    peers: tuple[str, ...] = ("duckdb", "polars", "pandas", "postgres")
+
+    def config(self) -> BulkConfig:
+        return BulkConfig(pupils=self.pupils, pupils_per_school=self.pupils_per_school)
+
+
+SCALES = {
+    # The same code at a size that runs in seconds (tests/bench/test_bench_smoke.py).
+    "smoke": Scale(
+        "smoke", pupils=400, pupils_per_school=100, w1_days=(5,), previous_morning=False
+    ),
+    "full": Scale("full", pupils=250_000, pupils_per_school=500, w1_days=(5, 150)),
+}
+
+
+def build_w1_fixture(
+    config: BulkConfig, day_number: int, fixture: Path, run: Path, previous_morning: bool = True
+) -> dict[str, float]:
+    """A warehouse as it stood before the morning of `day_number`: the events of every earlier
+    day in the store, and those days' marts built and published (the previous morning's run).
+
+    Built at `run`/warehouse (where the measured run will use it: the same path keeps dbt's
+    partial parsing valid, as on a real hub's server) and kept in `fixture` for the next
+    bench; returns the seconds each part took (nothing when the fixture already exists)."""
+    import time
+
+    ready = fixture / "ready"
+    if ready.exists():
+        return {}
+    shutil.rmtree(fixture, ignore_errors=True)
+    shutil.rmtree(run, ignore_errors=True)
+    locations = resolve_locations(run / "landing", run / "warehouse")
+    locations.warehouse.mkdir(parents=True)
+    timings = {}
+    started = time.perf_counter()
+    with duckdb.connect(str(locations.warehouse_db)) as con:
+        create_population(con, config)
+        if day_number > 1:
+            write_history(con, config, day_number - 2, store_schema_ready=False)
+        else:
+            from ingestion.store import create_store
+
+            create_store(con)
+    timings["history_seconds"] = round(time.perf_counter() - started, 2)
+    if day_number > 1 and previous_morning:
+        from ingestion import pipeline
+
+        started = time.perf_counter()
+        pipeline.build_step(None, str(locations.warehouse))
+        pipeline.publish_step(None, str(locations.warehouse))
+        timings["previous_morning_build_publish_seconds"] = round(time.perf_counter() - started, 2)
+    fixture.mkdir(parents=True)
+    shutil.copytree(locations.warehouse, fixture / "warehouse", symlinks=True)
+    ready.write_text("ok\n")
+    return timings
+
+
+def prepare_run(config: BulkConfig, day_number: int, fixture: Path, run: Path) -> int:
+    """The fixture's warehouse (restored at `run`/warehouse) and a landing folder with the
+    day's extracts under `run`; returns the number of mark rows in the extracts."""
+    shutil.rmtree(run, ignore_errors=True)
+    run.mkdir(parents=True)
+    shutil.copytree(fixture / "warehouse", run / "warehouse", symlinks=True)
+    with duckdb.connect() as con:
+        create_population(con, config)
+        return write_day_extracts(con, config, day_number - 1, run / "landing")
+
+
+def export_events(warehouse_db: Path, target: Path) -> None:
+    """The event tables as Parquet and the register codes, for the peers."""
+    target.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse_db), read_only=True) as con:
+        for table in ("mark_events", "pupil_events", "school_events"):
+            con.execute(f"copy events.{table} to '{target / table}.parquet'")
+    shutil.copy(DBT_PROJECT_DIR / "seeds" / "register_codes.csv", target / "register_codes.csv")

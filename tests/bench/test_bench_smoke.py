@@ -1,0 +1,45 @@
+"""`make bench` at a tiny size: the same workload code through the real DAG, every peer checked
+equal to the pipeline's published marts, results written. No timings are asserted."""
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from bench.run import main
+from bench.workloads import SCALES
+from ingestion.synthetic.bulk import create_population, marks_sql
+
+
+def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Path) -> None:
+    assert main(["--scale", "smoke", "--work", str(tmp_path / "work"), "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert "shared" in (tmp_path / "RESULTS.md").read_text()
+    scale = SCALES["smoke"]
+    (w1,) = results["workloads"].values()
+    assert w1["detail"]["state"] == "success"
+    assert set(w1["detail"]["task_seconds"]) >= {"ingest", "build", "audit", "publish"}
+    assert w1["detail"]["ingest_rows_quarantined"] == 0
+    assert len(w1["loadavg_before"]) == 3 and w1["peak_rss_mib"] > 0
+    assert set(results["peers"]) == set(scale.peers)
+
+    # Independently of the pipeline and the peers: the generator's own marks, as the day-5
+    # extract shows them, give each pupil's possible sessions.
+    config = scale.config()
+    with duckdb.connect() as con:
+        create_population(con, config)
+        expected = dict(
+            con.execute(
+                f"""
+                select upn, count(*) filter (where code not in ('X', '#', '')) from (
+                    {marks_sql(config, 4, config.window(4))}
+                ) group by upn
+                """
+            ).fetchall()
+        )
+    published = tmp_path / "work" / "smoke" / "w1-day5" / "run" / "warehouse" / "published"
+    with duckdb.connect(str(published / "published.duckdb"), read_only=True) as con:
+        got = dict(con.execute("select upn, possible_sessions from pupil_attendance").fetchall())
+    assert got == expected
+    for peer in results["peers"].values():
+        assert peer["detail"]["rows_checked_equal"]["pupil_attendance"] == len(expected)

@@ -115,7 +115,7 @@ def _mark(v: dict[str, str]) -> Record:
         "session_date": session_date,
         "session": session,
         "code": code or None,
-        "minutes_late": _integer(v, "minutes_late"),
+        "minutes_late": _minutes_late(v),
         "last_modified": last_modified,
         "extracted_at": extracted_at,
         "transaction_time": last_modified or extracted_at,
@@ -185,6 +185,21 @@ def _bool(v: dict[str, str], column: str) -> bool | None:
     if value in FALSE_VALUES:
         return False
     raise RowInvalid(f"{column} {v[column]!r} is not true/false (or 1/0, Y/N)")
+
+
+# A generous bound (a whole day): anything above is a keying error, and it must not reach the
+# store's integer column (a 10-digit value would not fit).
+MAX_MINUTES_LATE = 1440
+
+
+def _minutes_late(v: dict[str, str]) -> int | None:
+    minutes = _integer(v, "minutes_late")
+    if minutes is not None and not 0 <= minutes <= MAX_MINUTES_LATE:
+        raise RowInvalid(
+            f"minutes_late {v['minutes_late']!r} is out of range: minutes late lie between 0 "
+            f"and {MAX_MINUTES_LATE}"
+        )
+    return minutes
 
 
 def _integer(v: dict[str, str], column: str) -> int | None:

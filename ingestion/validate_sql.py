@@ -20,6 +20,7 @@ from ingestion.readers import RowBatch
 from ingestion.upn import CHECK_ALPHABET
 from ingestion.validate import (
     FALSE_VALUES,
+    MAX_MINUTES_LATE,
     NCY_VALUES,
     PRIMARY_NEEDS,
     TRUE_VALUES,
@@ -98,7 +99,8 @@ MARKS_VALID = f"""
     and try_cast(session_date as date) <= try_cast(left(extracted_at, 10) as date)
     and regexp_full_match(session, '[A-Za-z]{{2}}') and upper(session) in ('AM', 'PM')
     and (code = '' or known_code is not null)
-    and (minutes_late = '' or regexp_full_match(minutes_late, '[0-9]{{1,9}}'))
+    and (minutes_late = '' or (regexp_full_match(minutes_late, '[0-9]{{1,4}}')
+        and try_cast(minutes_late as integer) <= {MAX_MINUTES_LATE}))
     and (last_modified = '' or {_timestamp_ok("last_modified")})
 """
 MARKS_TYPED = f"""

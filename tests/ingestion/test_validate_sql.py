@@ -19,7 +19,7 @@ from conftest import TINY, deliver
 VARIANTS = {
     "session": ["am", "Pm", " AM", "AM ", "XM", ""],
     "code": ["i", " I", "ZZ", "N", ""],
-    "minutes_late": ["5", "+5", " 7", "5.0", "x", "123456789"],
+    "minutes_late": ["5", "+5", " 7", "5.0", "x", "-3", "1440", "1441", "123456789", "12345678901"],
     "last_modified": [
         "2025-09-02T09:10:00Z",
         "2025-09-02T09:10:00.5+01:00",

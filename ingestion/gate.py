@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import sqlalchemy as sa
 
+from ingestion.duckdb_limits import settings as duckdb_settings
 from ingestion.gx_duckdb import enable_duckdb_for_gx
 from ingestion.paths import SUITES_DIR
 
@@ -417,11 +418,14 @@ def _run_checkpoint(
             },
         )
         actions.append(UpdateDataDocsAction(name="data_docs", site_names=["run"]))
+    # The audit's queries scan the year's session facts: the same memory limit as the build.
+    config = duckdb_settings(database)
+    Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
     try:
         datasource = context.data_sources.add_sql(
             name="warehouse",
             connection_string=_connection_string(database),
-            kwargs={"connect_args": {"read_only": True}},
+            kwargs={"connect_args": {"read_only": True, "config": config}},
         )
     except Exception as error:
         # Typically DuckDB's lock: another step still has the file open for writing.

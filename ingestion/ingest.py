@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ingestion.duckdb_limits import connect
 from ingestion.feed import FileKind
 from ingestion.readers import (
     ExtractFile,
@@ -149,7 +150,7 @@ def ingest_landing(
     summary = LoadSummary(load_id or f"load-{uuid.uuid4().hex[:12]}")
     files = find_extract_files(landing)
     database.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(database)) as con:
+    with connect(database) as con:
         create_store(con)
         prepare(con)
         seen = set(con.execute("select path, sha256 from ops.ingest_audit").fetchall())

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
+from ingestion.duckdb_limits import connect
 from ingestion.ingest import extract_time_of
 from ingestion.locations import Locations
 
@@ -59,7 +58,7 @@ class ExtractCheck:
 def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
     """Compare the schools the event store knows with the extracts ingested for the day."""
     end_of_day = datetime.combine(register_day, time.max, LONDON)
-    with duckdb.connect(str(locations.warehouse_db), read_only=True) as con:
+    with connect(locations.warehouse_db, read_only=True) as con:
         known = con.execute(
             """
             select urn from (

@@ -245,12 +245,12 @@ def cutoff_for(locations: Locations, register_day: date | None) -> str | None:
     models incremental. Either way a run publishes what was known by the end of its register
     day, so re-running a day publishes the same marts.
     """
-    import duckdb
+    from ingestion.duckdb_limits import connect
 
     if register_day is None:
         return None
     cutoff = end_of_day(register_day)
-    with duckdb.connect(str(locations.warehouse_db), read_only=True) as con:
+    with connect(locations.warehouse_db, read_only=True) as con:
         latest = con.execute(
             """
             select max(greatest(transaction_time, extracted_at)) from (

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
+from ingestion.duckdb_limits import connect
 
 PUBLISHED_MARTS = (
     "pupil_attendance",
@@ -67,7 +67,7 @@ def publish(warehouse: Path, folder: Path, marts: tuple[str, ...] = PUBLISHED_MA
     staging_folder.mkdir()
 
     rows: dict[str, int] = {}
-    with duckdb.connect(str(staging_db)) as con:
+    with connect(staging_db, warehouse_db=warehouse) as con:
         con.execute("attach ? as warehouse (read_only)", [str(warehouse)])
         for mart in marts:
             con.execute(f"create table main.{mart} as select * from warehouse.main.{mart}")

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from ingestion.duckdb_limits import connect
 from ingestion.gate import AuditReport
 from ingestion.publish import last_publication
 
@@ -78,7 +77,7 @@ def record_quality_run(database: Path, run_id: str, report: AuditReport) -> int:
         ]
         for outcome in report.outcomes
     ]
-    with duckdb.connect(str(database)) as con:
+    with connect(database) as con:
         con.execute(DDL)
         con.executemany(
             "insert into ops.quality_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.duckdb_limits import connect
 from ingestion.locations import Locations
 from ingestion.publish import PUBLISHED_DB
 
@@ -58,7 +59,7 @@ def summarise(locations: Locations) -> RunSummary:
                 """
             ).fetchall()
         }
-    with duckdb.connect(str(locations.warehouse_db), read_only=True) as con:
+    with connect(locations.warehouse_db, read_only=True) as con:
         quarantined, rejected = con.execute(
             "select coalesce(sum(rows_quarantined), 0), count(*) filter (where rejected) "
             "from ops.ingest_audit"

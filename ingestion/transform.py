@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ingestion.duckdb_limits import dbt_environment, temp_directory
 from ingestion.paths import DBT_PROJECT_DIR
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,23 @@ def build_marts(
         command.append("--full-refresh")
     if as_of:
         command += ["--vars", json.dumps({"as_of": as_of})]
-    env = {**os.environ, "ATTENDANCE_WAREHOUSE_DB": str(database), "DO_NOT_TRACK": "1"}
+    env = dbt_env(database)
+    temp_directory(database).mkdir(parents=True, exist_ok=True)
     progress(f"dbt build into {database}" + (f" as of {as_of}" if as_of else ""))
     finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if finished.returncode != 0:
         raise BuildFailed(_failure_summary(target, finished.stdout + finished.stderr))
     progress(_last_line(finished.stdout))
+
+
+def dbt_env(database: Path) -> dict[str, str]:
+    """The environment dbt runs in: the warehouse file, and the memory limit for its profile."""
+    return {
+        **os.environ,
+        **dbt_environment(database),
+        "ATTENDANCE_WAREHOUSE_DB": str(database),
+        "DO_NOT_TRACK": "1",
+    }
 
 
 def _failure_summary(target: Path, output: str) -> str:

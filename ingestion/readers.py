@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.feed import KINDS, NAME_COLUMNS, FileKind, kind_of
+from ingestion.jsonl_sql import read_plain_jsonl
 
 
 class FileRejected(Exception):
@@ -213,6 +214,13 @@ def _csv_batch(kind: FileKind, text: str, batch: RowBatch) -> None:
 
 
 def _jsonl_batch(kind: FileKind, text: str, batch: RowBatch) -> None:
+    read = read_plain_jsonl(kind, text)
+    if read is not None:
+        _check_header(kind, read.first_keys)
+        batch.lines, batch.columns, batch.present = read.lines, read.columns, read.present
+        return
+    # Not in the form DuckDB reads as Python does (jsonl_sql says which): line by line here,
+    # with Python's reasons for the lines that cannot be read.
     known = kind.known_columns
     columns: dict[str, list[str]] = {column: [] for column in known}
     batch.columns = columns

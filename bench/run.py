@@ -78,11 +78,14 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for run in runs:
         for part in ("workloads", "peers"):
             for name, record in run[part].items():
+                # A record that was itself combined keeps each row's own date and commit.
                 combined[part][name] = {
                     **record,
-                    "detail": {**record["detail"], "date": run["date"], "commit": run["commit"]},
+                    "detail": {"date": run["date"], "commit": run["commit"], **record["detail"]},
                 }
-        combined["runs"].append({k: run[k] for k in ("date", "commit", "scale")})
+        combined["runs"].extend(
+            run.get("runs") or [{k: run[k] for k in ("date", "commit", "scale")}]
+        )
         combined["notes"] = run.get("notes", []) or combined.get("notes", [])
     combined["date"] = max(run["date"] for run in runs)
     return combined

@@ -33,7 +33,7 @@ def published(serving_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory)
     for day_index in range(CONFIG.school_days):
         write_extracts_for_day(serving_la, day_index, root / "landing")
     ingest_landing(root / "landing", root / "warehouse.duckdb", progress=lambda _: None)
-    (root / "work").mkdir()
+    (root / "work").mkdir(exist_ok=True)
     build_marts(root / "warehouse.duckdb", root / "work", progress=lambda _: None)
     return publish(root / "warehouse.duckdb", root / "published").folder
 

@@ -34,14 +34,18 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         )
     for name, w in results["workloads"].items():
         d = w["detail"]
+        size = f"{d['pupils']:,} pupils in {d['schools']:,} schools, " if "pupils" in d else ""
         lines += [
             "",
-            f"{name}: register day {d.get('register_day')}, {d.get('extract_mark_rows'):,} mark "
-            f"rows in the extracts, {d.get('store_mark_events'):,} mark events in the store "
+            f"{name}: {size}register day {d.get('register_day')}, "
+            f"{d.get('extract_mark_rows'):,} mark rows in the extracts, "
+            f"{d.get('store_mark_events'):,} mark events in the store "
             f"after; rows read {d.get('ingest_rows_read'):,}, new "
             f"{d.get('ingest_rows_new'):,}, quarantined {d.get('ingest_rows_quarantined'):,}; "
             f"DAG import {d.get('load_dags_seconds')} s, DAG run {d.get('dag_run_seconds')} s.",
         ]
+    for name, failure in results.get("failures", {}).items():
+        lines += ["", f"{name} did not finish:", "", "```", failure.strip(), "```"]
     if results["peers"]:
         lines += [
             "",

@@ -12,11 +12,20 @@ from ingestion.synthetic.bulk import create_population, marks_sql
 
 
 def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Path) -> None:
-    assert main(["--scale", "smoke", "--work", str(tmp_path / "work"), "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                *("--scale", "smoke", "--only", "W1,peers,W3"),
+                *("--work", str(tmp_path / "work"), "--out", str(tmp_path)),
+            ]
+        )
+        == 0
+    )
     results = json.loads((tmp_path / "results.json").read_text())
     assert "shared" in (tmp_path / "RESULTS.md").read_text()
     scale = SCALES["smoke"]
-    (w1,) = results["workloads"].values()
+    assert set(results["workloads"]) == {"W1_day5", "W3_200", "W3_400"}
+    w1 = results["workloads"]["W1_day5"]
     assert w1["detail"]["state"] == "success"
     assert set(w1["detail"]["task_seconds"]) >= {"ingest", "build", "audit", "publish"}
     assert w1["detail"]["ingest_rows_quarantined"] == 0
@@ -43,3 +52,11 @@ def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Pat
     assert got == expected
     for peer in results["peers"].values():
         assert peer["detail"]["rows_checked_equal"]["pupil_attendance"] == len(expected)
+
+    # W3, the national first morning, at two sizes: every mark of the day's extracts is a new
+    # event of the empty store, and the verdict names the largest size that fitted.
+    for pupils in scale.w3_pupils:
+        w3 = results["workloads"][f"W3_{pupils}"]["detail"]
+        assert w3["state"] == "success" and w3["pupils"] == pupils
+        assert w3["store_mark_events"] == w3["extract_mark_rows"] > 0
+    assert "the largest size that fits the targets is 400 pupils" in "\n".join(results["verdicts"])

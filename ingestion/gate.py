@@ -22,6 +22,10 @@ Each published table has a suite in `expectations/suites/<table>.json`:
       ]
     }
 
+A suite may also name the rows a daily audit needs to check, as a SQL condition in "rows" (the
+rows that are new since the last publication, with ${...} parameters); `audit(scoped=True)`
+checks only those, any other audit the whole table.
+
 `type` is any GX 1.x expectation, by its snake_case name, and `kwargs` are its arguments. An
 expectation of severity "error" blocks publication when it fails; "warning" is only reported.
 In an `unexpected_rows_query`, `{batch}` stands for the table and a literal brace is doubled
@@ -63,7 +67,7 @@ Severity = Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 UNEXPECTED_ROWS = "unexpected_rows_expectation"
 
-_SUITE_KEYS = {"name", "table", "description", "expectations"}
+_SUITE_KEYS = {"name", "table", "description", "rows", "expectations"}
 _EXPECTATION_KEYS = {"type", "kwargs", "severity", "description"}
 # Set by the gate, so a suite cannot set them in kwargs: severity and description come from the
 # entry, and a result_format of its own could make GX return values from the table.
@@ -124,6 +128,8 @@ class Suite:
     table: str
     expectations: tuple[ExpectationSpec, ...]
     path: Path
+    # A SQL condition selecting the rows a scoped (daily) audit checks; None: the whole table.
+    rows: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,7 +227,10 @@ def load_suite(table: str, suites_dir: Path = SUITES_DIR) -> Suite:
         _parse_expectation(entry, where=f"{path}, expectation {number}")
         for number, entry in enumerate(entries, start=1)
     )
-    return Suite(name=name, table=table, expectations=specs, path=path)
+    rows = raw.get("rows")
+    if rows is not None and (not isinstance(rows, str) or not rows.strip()):
+        raise SuiteError(f"{path}: 'rows' must be a SQL condition, such as \"ingested_at > ...\"")
+    return Suite(name=name, table=table, expectations=specs, path=path, rows=rows)
 
 
 def audit(
@@ -231,11 +240,13 @@ def audit(
     suites_dir: Path = SUITES_DIR,
     parameters: Mapping[str, Any] | None = None,
     docs_dir: Path | None = None,
+    scoped: bool = False,
 ) -> AuditReport:
     """Run each table's suite against the DuckDB file, through one GX Checkpoint.
 
     `parameters` fill the suites' "${name}" placeholders (e.g. the previous publication's row
-    counts). With `docs_dir`, GX Data Docs for the run are built there (index.html).
+    counts). With `docs_dir`, GX Data Docs for the run are built there (index.html). With
+    `scoped`, a suite that names its "rows" checks only those rows.
 
     The file is opened read-only, and every connection GX opened is closed before this
     returns, so that the pipeline can open it for writing straight after.
@@ -250,7 +261,10 @@ def audit(
     wanted = list(dict.fromkeys(tables))
     if not wanted:
         raise ValueError("audit needs at least one table: a gate that checks nothing must not pass")
-    suites = [_with_parameters(load_suite(table, suites_dir), parameters or {}) for table in wanted]
+    suites = [load_suite(table, suites_dir) for table in wanted]
+    if not scoped:
+        suites = [replace(suite, rows=None) for suite in suites]
+    suites = [_with_parameters(suite, parameters or {}) for suite in suites]
 
     enable_duckdb_for_gx()
     outcomes = _run_checkpoint(database, suites, docs_dir)
@@ -260,8 +274,11 @@ def audit(
         elapsed_seconds=time.perf_counter() - started,
     )
     logger.info(
-        "Audited %s in %s: %d expectations, %d blocking failures, %d warnings, %.2fs",
+        "Audited %s%s in %s: %d expectations, %d blocking failures, %d warnings, %.2fs",
         ", ".join(wanted),
+        " (new rows only: " + ", ".join(s.table for s in suites if s.rows) + ")"
+        if any(s.rows for s in suites)
+        else "",
         database,
         len(outcomes),
         len(report.failures),
@@ -346,7 +363,8 @@ def _with_parameters(suite: Suite, parameters: Mapping[str, Any]) -> Suite:
         )
         for spec in suite.expectations
     )
-    return replace(suite, expectations=filled)
+    rows = fill(suite.rows, f"{suite.path}, rows") if suite.rows else None
+    return replace(suite, expectations=filled, rows=rows)
 
 
 def _parse_expectation(entry: object, *, where: str) -> ExpectationSpec:
@@ -470,14 +488,22 @@ def _run_checkpoint(
 def _validation_definition(
     context: AbstractDataContext, datasource: SQLDatasource, suite: Suite, database: Path
 ) -> tuple[ValidationDefinition, list[str]]:
-    """The table's asset, whole-table batch, suite and validation definition, added to context.
+    """The table's asset (its "rows" only, when set), batch, suite and validation definition,
+    added to context.
 
     Returns the definition and the ids GX gave the suite's expectations, in suite order.
     """
     import great_expectations as gx
 
     try:
-        asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
+        if suite.rows:
+            # A query asset: the expectations' SQL runs over the selected rows, and an
+            # unexpected_rows_query's {batch} stands for this query.
+            asset = datasource.add_query_asset(
+                name=suite.table, query=f"SELECT * FROM {suite.table} WHERE {suite.rows}"
+            )
+        else:
+            asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
     except Exception as error:
         # GX checks here that the table exists; its own message names neither file nor table.
         raise AuditFailed(

@@ -270,31 +270,43 @@ def cutoff_for(locations: Locations, register_day: date | None) -> str | None:
 def audit_step(
     landing: str | None, warehouse: str | None, run_id: str | None = None
 ) -> dict[str, Any]:
-    """Audit the candidate marts; record every result; raise AuditFailed if any blocks."""
+    """Audit the candidate marts, whole tables; record every result; raise AuditFailed if any
+    blocks."""
     locations = resolve_locations(landing, warehouse)
     with warehouse_lock(locations.warehouse):
-        return _audit(locations, run_id)
+        return _audit(locations, run_id, scoped=False)
 
 
 def audit_run(run: RunInfo) -> dict[str, Any]:
-    """Audit the marts this run built (never another run's build)."""
+    """Audit the marts this run built (never another run's build); upstream tables only for
+    the rows new since the last publication, unless a whole audit is due (quality.audit_scope)."""
     locations = run.locations
     with warehouse_lock(locations.warehouse):
         check_build_stamp(locations.work, run.run_id)
-        return _audit(locations, run.run_id)
+        return _audit(locations, run.run_id, scoped=None)
 
 
-def _audit(locations: Locations, run_id: str | None) -> dict[str, Any]:
+def _audit(locations: Locations, run_id: str | None, scoped: bool | None) -> dict[str, Any]:
     from ingestion.gate import AuditFailed, audit, withheld_message
-    from ingestion.quality import UPSTREAM_TABLES, publication_parameters, record_quality_run
+    from ingestion.quality import (
+        UPSTREAM_TABLES,
+        audit_scope,
+        publication_parameters,
+        record_quality_run,
+    )
 
     run_id = run_id or f"audit-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     docs = locations.warehouse / "quality" / "data_docs"
+    scope = "whole tables"
+    if scoped is None:
+        scoped, scope = audit_scope(locations.published, _built_as_of(locations))
+    log.info("audit of upstream tables: %s", scope if scoped else f"whole tables ({scope})")
     report = audit(
         locations.warehouse_db,
         [*UPSTREAM_TABLES, *PUBLISHED_MARTS],
         parameters=publication_parameters(locations.published, PUBLISHED_MARTS),
         docs_dir=docs,
+        scoped=scoped,
     )
     record_quality_run(locations.warehouse_db, run_id, report)
     for warning in report.warnings:
@@ -307,8 +319,20 @@ def _audit(locations: Locations, run_id: str | None) -> dict[str, Any]:
     return {
         "expectations": len(report.outcomes),
         "warnings": len(report.warnings),
+        "upstream_scope": scope if scoped else "whole tables",
         "data_docs": str(docs / "index.html"),
     }
+
+
+def _built_as_of(locations: Locations) -> datetime | None:
+    """The as_of of the candidate marts (None if they cannot be read: the audit will say why)."""
+    from ingestion.duckdb_limits import connect
+
+    try:
+        with connect(locations.warehouse_db, read_only=True) as con:
+            return con.execute("select max(as_of) from main.int_event_horizon").fetchone()[0]
+    except Exception:  # noqa: BLE001 - a missing table fails the audit itself, with its reason
+        return None
 
 
 def publish_step(landing: str | None, warehouse: str | None) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from ingestion.duckdb_limits import connect
 
 PUBLISHED_MARTS = (
@@ -78,6 +80,7 @@ def publish(warehouse: Path, folder: Path, marts: tuple[str, ...] = PUBLISHED_MA
         as_of = con.execute(f"select cast(max(as_of) as varchar) from main.{marts[0]}").fetchone()[
             0
         ]
+        loaded_through = _loaded_through(con)
         con.execute("detach warehouse")
         con.execute(
             "create table main.publication as select ? as version, "
@@ -99,6 +102,9 @@ def publish(warehouse: Path, folder: Path, marts: tuple[str, ...] = PUBLISHED_MA
         "version": version,
         "published_at": published_at.isoformat(),
         "as_of": as_of,
+        # The ingestion watermark of the session facts behind these marts: the next daily
+        # audit checks only events stored after it (ingestion/quality.py).
+        "loaded_through": loaded_through,
         "rows": rows,
         "database": PUBLISHED_DB,
         "parquet": {m: f"parquet/{version}/{m}.parquet" for m in marts},
@@ -113,6 +119,18 @@ def publish(warehouse: Path, folder: Path, marts: tuple[str, ...] = PUBLISHED_MA
         rows,
         str(as_of),
     )
+
+
+def _loaded_through(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = 'warehouse' and schema_name = 'main' and table_name = 'fct_sessions'"
+    ).fetchone()[0]
+    if not found:
+        return None
+    return con.execute(
+        "select cast(max(loaded_through) as varchar) from warehouse.main.fct_sessions"
+    ).fetchone()[0]
 
 
 def current_parquet_folder(folder: Path) -> Path:

@@ -1,6 +1,7 @@
 """Real DAG runs (Airflow's dag.test, real dbt, real Great Expectations) on generated data."""
 
 import hashlib
+import re
 from pathlib import Path
 
 import duckdb
@@ -48,6 +49,19 @@ def published_run(
         )
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return warehouse
+
+
+def test_the_daily_audit_checks_the_year_once_a_week_and_new_rows_between(
+    published_run: Path, tiny_la: SyntheticLA
+) -> None:
+    log = (published_run / "airflow-run.log").read_text()
+    scopes = re.findall(r"audit of upstream tables: (rows new since|whole tables)", log)
+    weeks = [day.isocalendar()[:2] for day in tiny_la.days[:DAYS]]
+    assert scopes[:DAYS] == [
+        "rows new since" if d > 0 and weeks[d] == weeks[d - 1] else "whole tables"
+        for d in range(DAYS)
+    ]
+    assert "rows new since" in scopes  # the generated days include a week's second day
 
 
 def _published(path: Path, relation: str) -> dict[tuple, dict]:

@@ -3,13 +3,15 @@
 import hashlib
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingestion import pipeline
-from ingestion.gate import AuditFailed
+from ingestion.gate import AuditFailed, AuditReport, audit
+from ingestion.quality import UPSTREAM_TABLES, audit_scope, publication_parameters
 from ingestion.synthetic import SyntheticLA
 
 from conftest import deliver
@@ -177,3 +179,93 @@ def test_a_warning_is_reported_but_publication_goes_ahead(warehouse: Path) -> No
     assert result["warnings"] == 1
     warned = [r for r in _quality_rows(warehouse, "warned") if not r[3]]
     assert [(r[2], r[4]) for r in warned] == [("warning", 1)]
+
+
+def _scoped_audit(warehouse: Path) -> AuditReport:
+    published = warehouse / "published"
+    return audit(
+        warehouse / "warehouse.duckdb",
+        list(UPSTREAM_TABLES),
+        parameters=publication_parameters(published, ()),
+        scoped=True,
+    )
+
+
+def _failed(report: AuditReport) -> list[str]:
+    return [f"{o.table}: {o.expectation_type}" for o in report.failures]
+
+
+def test_a_daily_audit_checks_the_upstream_rows_stored_since_the_publication(
+    warehouse: Path,
+) -> None:
+    manifest = json.loads((warehouse / "published" / "publication.json").read_text())
+    assert manifest["loaded_through"]
+    # A bad mark event stored since the publication is checked and blocks...
+    _tamper(
+        warehouse,
+        "insert into events.mark_events select * replace ('ZZ' as code, now() as ingested_at) "
+        f"{ONE_MARK}",
+    )
+    assert _failed(_scoped_audit(warehouse)) == [
+        "stg_register__mark_events: unexpected_rows_expectation"
+    ]
+
+
+def test_a_daily_audit_leaves_rows_the_last_publication_checked(warehouse: Path) -> None:
+    # ...one that claims to be as old as the published ones is the weekly whole audit's.
+    _tamper(warehouse, BAD_UPSTREAM["code not in the code set"][0])
+    assert _failed(_scoped_audit(warehouse)) == []
+    assert _failed(audit(warehouse / "warehouse.duckdb", list(UPSTREAM_TABLES))) == [
+        "stg_register__mark_events: unexpected_rows_expectation"
+    ]
+
+
+def test_the_session_facts_are_checked_from_the_earliest_day_with_new_marks(
+    warehouse: Path,
+) -> None:
+    # An incomplete register on the last day: a late mark for that day was just stored, so the
+    # daily audit checks that day's sessions (and any later), and finds the gap.
+    _tamper(
+        warehouse,
+        """
+        delete from main.fct_sessions
+        where urn = (select min(urn) from main.fct_sessions)
+          and session_date = (select max(session_date) from main.fct_sessions)
+          and hash(upn || session) % 2 = 0;
+        update main.fct_sessions set ingested_at = now()
+        where (upn, session_date, session) in (
+            select upn, session_date, session from main.fct_sessions
+            where session_date = (select max(session_date) from main.fct_sessions)
+            limit 1
+        );
+        """,
+    )
+    assert _failed(_scoped_audit(warehouse)) == ["fct_sessions: unexpected_rows_expectation"]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "as_of", "environment", "scoped"),
+    [
+        ({"as_of": "2025-09-17 16:00:00+00", "loaded_through": "x"}, "2025-09-18", "", True),
+        # The first audit of a week (Monday after Friday) checks everything.
+        ({"as_of": "2025-09-19 16:00:00+00", "loaded_through": "x"}, "2025-09-22", "", False),
+        ({"as_of": "2025-09-17 16:00:00+00", "loaded_through": "x"}, "2025-09-18", "full", False),
+        ({"as_of": "2025-09-17 16:00:00+00"}, "2025-09-18", "", False),
+        (None, "2025-09-18", "", False),
+        # A re-run of an older day.
+        ({"as_of": "2025-09-17 16:00:00+00", "loaded_through": "x"}, "2025-09-16", "", False),
+    ],
+)
+def test_when_a_daily_audit_may_check_only_new_rows(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    manifest: dict[str, str] | None,
+    as_of: str,
+    environment: str,
+    scoped: bool,
+) -> None:
+    if manifest is not None:
+        (tmp_path / "publication.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("ATTENDANCE_AUDIT", environment)
+    when = datetime.fromisoformat(f"{as_of} 16:00:00+00:00")
+    assert audit_scope(tmp_path, when)[0] is scoped

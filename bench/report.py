@@ -35,6 +35,17 @@ def write_report(results: dict[str, Any], path: Path) -> None:
     for name, w in results["workloads"].items():
         d = w["detail"]
         size = f"{d['pupils']:,} pupils in {d['schools']:,} schools, " if "pupils" in d else ""
+        if "bare_duckdb" in d:
+            bound = d["bare_duckdb"]
+            rows = ", ".join(f"{k} {v:,}" for k, v in bound["rows_checked_equal"].items())
+            lines += [
+                "",
+                f"{name}: {d.get('store_mark_events'):,} mark events in the store; dbt build "
+                f"--full-refresh {d.get('dbt_build_full_refresh_seconds')} s; the bare DuckDB "
+                f"bound on the same store {bound['seconds']} s (peak {bound['peak_rss_mib']} "
+                f"MiB; rows checked equal: {rows}).",
+            ]
+            continue
         lines += [
             "",
             f"{name}: {size}register day {d.get('register_day')}, "
@@ -44,6 +55,7 @@ def write_report(results: dict[str, Any], path: Path) -> None:
             f"{d.get('ingest_rows_new'):,}, quarantined {d.get('ingest_rows_quarantined'):,}; "
             f"DAG import {d.get('load_dags_seconds')} s, DAG run {d.get('dag_run_seconds')} s.",
         ]
+
     for name, failure in results.get("failures", {}).items():
         lines += ["", f"{name} did not finish:", "", "```", failure.strip(), "```"]
     if results["peers"]:

@@ -15,7 +15,7 @@ def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Pat
     assert (
         main(
             [
-                *("--scale", "smoke", "--only", "W1,peers,W3"),
+                *("--scale", "smoke", "--only", "W1,peers,W2,W3"),
                 *("--work", str(tmp_path / "work"), "--out", str(tmp_path)),
             ]
         )
@@ -24,7 +24,7 @@ def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Pat
     results = json.loads((tmp_path / "results.json").read_text())
     assert "shared" in (tmp_path / "RESULTS.md").read_text()
     scale = SCALES["smoke"]
-    assert set(results["workloads"]) == {"W1_day5", "W3_200", "W3_400"}
+    assert set(results["workloads"]) == {"W1_day5", "W2_replay", "W3_200", "W3_400"}
     w1 = results["workloads"]["W1_day5"]
     assert w1["detail"]["state"] == "success"
     assert set(w1["detail"]["task_seconds"]) >= {"ingest", "build", "audit", "publish"}
@@ -60,3 +60,18 @@ def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Pat
         assert w3["state"] == "success" and w3["pupils"] == pupils
         assert w3["store_mark_events"] == w3["extract_mark_rows"] > 0
     assert "the largest size that fits the targets is 400 pupils" in "\n".join(results["verdicts"])
+
+    # W2, the replay of the whole year, and its bare DuckDB bound agree on every enrolment with
+    # a possible session in the year, counted from the generator's marks.
+    with duckdb.connect() as con:
+        create_population(con, config)
+        last = len(config.days) - 1
+        enrolled = con.execute(
+            f"""
+            select count(distinct upn) from ({marks_sql(config, last, range(0, last + 1))})
+            where code not in ('X', '#', '')
+            """
+        ).fetchone()[0]
+    w2 = results["workloads"]["W2_replay"]["detail"]
+    assert w2["bare_duckdb"]["rows_checked_equal"]["pupil_attendance"] == enrolled
+    assert w2["store_mark_events"] >= config.pupils * 2 * len(config.days) * 0.9

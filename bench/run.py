@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
     parser.add_argument("--work", type=Path, default=BENCH_DIR / "work")
     parser.add_argument("--out", type=Path, default=BENCH_DIR)
-    parser.add_argument("--only", default="W1,peers", help="comma-separated: W1, peers, W2, W3")
+    parser.add_argument(
+        "--only", default="W1,peers,W2,W3", help="comma-separated: W1, peers, W2, W3"
+    )
     parser.add_argument("--w1-days", help="comma-separated school day numbers (default: scale's)")
     parser.add_argument(
         "--combine",

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from ingestion.duckdb_limits import (
     MEMORY_LIMIT_ENV,
@@ -136,3 +137,18 @@ def test_the_audit_connections_have_the_limit(small_limit: str, tmp_path: Path) 
         sa.event.remove(sa.pool.Pool, "connect", record)
     assert seen
     assert set(seen) == {(small_limit, str(tmp_path / "work" / "duckdb_temp"))}
+
+
+def test_dbt_sets_the_spill_folder_once_per_connection(tmp_path: Path) -> None:
+    # dbt-duckdb SETs a profile's `settings` on every cursor it opens, and DuckDB refuses to
+    # set temp_directory again once a query has used it: a year-long build failed that way at
+    # its end-of-run hooks. Connection options (`config_options`) are set once, at connect.
+    config = {"memory_limit": "64MB", "temp_directory": str(tmp_path / "spill")}
+    with duckdb.connect(str(tmp_path / "x.duckdb"), config=config) as con:
+        con.execute("select count(*) from (select hash(range) as k from range(3000000) group by k)")
+        with pytest.raises(duckdb.NotImplementedException, match="temporary directory"):
+            con.cursor().execute(f"set temp_directory = '{tmp_path / 'spill'}'")
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    output = profile["attendance"]["outputs"]["warehouse"]
+    assert {"memory_limit", "temp_directory"} <= set(output["config_options"])
+    assert not {"memory_limit", "temp_directory"} & set(output.get("settings") or {})

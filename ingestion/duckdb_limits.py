@@ -51,7 +51,7 @@ def settings(warehouse_db: Path) -> dict[str, str]:
 
 
 def dbt_environment(warehouse_db: Path) -> dict[str, str]:
-    """The variables dbt's profile reads its `settings` from (dbt_project/profiles.yml)."""
+    """The variables dbt's profile reads its `config_options` from (dbt_project/profiles.yml)."""
     values = settings(warehouse_db)
     return {
         MEMORY_LIMIT_ENV: values["memory_limit"],

@@ -10,7 +10,7 @@ import hashlib
 import io
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,7 +156,7 @@ class RowBatch:
 
     kind: FileKind
     lines: list[int] = field(default_factory=list)
-    columns: dict[str, list[str]] = field(default_factory=dict)
+    columns: Mapping[str, list[str]] = field(default_factory=dict)
     present: list[frozenset[str]] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
 
@@ -207,9 +207,11 @@ def _csv_batch(kind: FileKind, text: str, batch: RowBatch) -> None:
         rows.append(fields)
     present = frozenset(c for c in kind.known_columns if c in where)
     by_position = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    columns: dict[str, list[str]] = {}
     for column in kind.known_columns:
         index = where.get(column)
-        batch.columns[column] = list(by_position[index]) if index is not None else [""] * len(lines)
+        columns[column] = list(by_position[index]) if index is not None else [""] * len(lines)
+    batch.columns = columns
     batch.present = [present] * len(lines)
 
 

@@ -254,7 +254,9 @@ def append_news(
         con.execute(
             f"insert into {stream.table} by name "
             "select news.* exclude (file_no), news_files.source_file "
-            "from news inner join news_files using (file_no)"
+            "from news inner join news_files using (file_no) "
+            # Stored in file order, as one file at a time would store them.
+            "order by news.file_no, news.source_line"
         )
     finally:
         con.unregister("news_files")

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from ingestion.codes import CODE_SET_2024_FROM, code_categories
 from ingestion.feed import FileKind
+from ingestion.jsonl_sql import ArrowColumns
 from ingestion.readers import RowBatch
 from ingestion.upn import CHECK_ALPHABET
 from ingestion.validate import (
@@ -169,8 +170,12 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 def text_table(batch: RowBatch) -> pa.Table:
     """The batch's rows as Arrow text columns (and `line`): compact while a round waits."""
+    lines = pa.array(batch.lines, pa.int32())
+    if isinstance(batch.columns, ArrowColumns):
+        # Read by DuckDB (jsonl_sql): already Arrow, never made Python strings.
+        return batch.columns.table.add_column(0, "line", lines)
     text = {column: pa.array(values, pa.string()) for column, values in batch.columns.items()}
-    return pa.table({"line": pa.array(batch.lines, pa.int32()), **text})
+    return pa.table({"line": lines, **text})
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Ingest a landing folder of register extracts into the warehouse's event store.
 
-Each file is one transaction: its events, its quarantined rows and its audit row land
-together or not at all. A file already ingested (same path, same bytes) is skipped.
+Files land in rounds of many files (`ingest_landing`), each round one transaction: its files'
+events, quarantined rows and audit rows land together or not at all, so after a failure each
+file is either wholly ingested or not at all (and is read again by the next run). A file
+already ingested (same path, same bytes) is skipped.
 """
 
 import json
@@ -22,6 +24,7 @@ from ingestion.readers import (
     ExtractFile,
     FileRejected,
     RowBatch,
+    RowProblem,
     decode,
     find_extract_files,
     read_batch,
@@ -35,7 +38,7 @@ from ingestion.store import (
     append_news,
     create_store,
 )
-from ingestion.validate_sql import prepare, stage_valid_rows
+from ingestion.validate_sql import FileText, prepare, stage_files, text_table
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +140,77 @@ class _Quarantined:
     raw: dict[str, str]
 
 
+# A window of files is read, then landed in rounds. Its rows wait in memory (as Arrow text),
+# and each round's are checked and placed in one pass: one scan of a stored stream for all.
+WINDOW_ROWS = 2_000_000
+WINDOW_FILES = 2_000
+
+
+@dataclass
+class _Pending:
+    """A file read and waiting for its round to land."""
+
+    extract: ExtractFile
+    outcome: FileOutcome
+    extract_time: datetime
+    text: FileText | None
+    problems: list[RowProblem]
+    # The urns its rows name (spaces stripped, as clean_row reads them): every stream key
+    # starts with the urn, so files naming no urn in common cannot meet in a stream.
+    urns: frozenset[str]
+    round: int = 0
+    quarantined: list[_Quarantined] = field(default_factory=list)
+
+
+@dataclass
+class _Window:
+    """Files read in order, each placed in the earliest round that lands it after every
+    earlier file it could interact with, so landing the rounds in turn gives what landing the
+    files in turn gives. Files interact when they name a school in common and are of one kind
+    (their stream keys could meet), or are a marks file and a later pupils file (the marks'
+    on-roll check must not see the pupils): then the later file lands in a later round. A
+    marks file after a pupils file may share its round (a round lands pupils before marks)."""
+
+    files: list[_Pending] = field(default_factory=list)
+    rows: int = 0
+    # kind -> urn -> the latest round of a file of that kind naming the urn
+    latest: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, pending: _Pending) -> None:
+        kind = pending.extract.kind.name
+        own = self.latest.setdefault(kind, {})
+        marks, pupils = self.latest.get("marks", {}), self.latest.get("pupils", {})
+        after = [own[u] + 1 for u in pending.urns if u in own]
+        if kind == "pupils":
+            after += [marks[u] + 1 for u in pending.urns if u in marks]
+        if kind == "marks":
+            after += [pupils[u] for u in pending.urns if u in pupils]
+        pending.round = max(after, default=0)
+        for urn in pending.urns:
+            own[urn] = pending.round
+        self.files.append(pending)
+        self.rows += pending.outcome.rows_read
+
+    def rounds(self) -> list[list[_Pending]]:
+        count = max((p.round for p in self.files), default=-1) + 1
+        return [[p for p in self.files if p.round == number] for number in range(count)]
+
+
 def ingest_landing(
     landing: Path,
     database: Path,
     load_id: str | None = None,
     progress: Callable[[str], None] = log.info,
+    window_files: int = WINDOW_FILES,
+    window_rows: int = WINDOW_ROWS,
 ) -> LoadSummary:
-    """Ingest every new file under `landing` into the DuckDB warehouse at `database`."""
+    """Ingest every new file under `landing` into the DuckDB warehouse at `database`.
+
+    Files are taken in `find_extract_files` order, a window of them at a time, and land in
+    rounds (`_Window`): a round's files are checked together, placed in each event stream
+    with one pass, and committed in one transaction with their quarantine and audit rows,
+    so after a failure each file is wholly ingested or not at all. The result is the same
+    as ingesting the files one at a time in that order, which `window_files=1` does."""
     landing = landing.resolve()
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
@@ -154,72 +221,106 @@ def ingest_landing(
         create_store(con)
         prepare(con)
         seen = set(con.execute("select path, sha256 from ops.ingest_audit").fetchall())
+        window = _Window()
         for number, extract in enumerate(files, start=1):
             data, sha256 = read_bytes(extract.path)
             relative = str(extract.path.relative_to(landing))
             if (relative, sha256) in seen:
                 summary.files_already_ingested += 1
                 continue
-            outcome = _ingest_file(con, extract, relative, data, sha256, summary.load_id)
             seen.add((relative, sha256))
-            summary.files.append(outcome)
-            if outcome.rejected:
-                progress(f"rejected {extract.path}: {outcome.reason}")
+            read = _read_file(extract, relative, data, sha256)
+            if window.files and (
+                len(window.files) >= window_files
+                or window.rows + read.outcome.rows_read > window_rows
+            ):
+                _land_window(con, window, summary, progress)
+                window = _Window()
+            window.add(read)
             if number % 50 == 0 or number == len(files):
                 progress(f"ingest: {number}/{len(files)} files looked at")
+        _land_window(con, window, summary, progress)
     progress(summary.describe())
     return summary
 
 
-def _ingest_file(
-    con: duckdb.DuckDBPyConnection,
-    extract: ExtractFile,
-    relative: str,
-    data: bytes,
-    sha256: str,
-    load_id: str,
-) -> FileOutcome:
+def _read_file(extract: ExtractFile, relative: str, data: bytes, sha256: str) -> _Pending:
     outcome = FileOutcome(relative, sha256)
-    quarantined: list[_Quarantined] = []
-    extract_time = extract_time_of(extract.path)
     batch = RowBatch(extract.kind)
     try:
         read_batch(extract, decode(extract.path, data), batch)
     except FileRejected as rejection:
         outcome.rejected, outcome.reason = True, str(rejection)
     outcome.rows_read = batch.rows_read
+    extract_time = extract_time_of(extract.path)
+    if outcome.rejected:
+        return _Pending(extract, outcome, extract_time, None, [], frozenset())
+    text = FileText(extract.kind, text_table(batch), batch.present) if batch.lines else None
+    urns = frozenset(urn.strip() for urn in batch.columns.get("urn", ()))
+    return _Pending(extract, outcome, extract_time, text, batch.problems, urns)
 
+
+def _land_window(
+    con: duckdb.DuckDBPyConnection,
+    window: _Window,
+    summary: LoadSummary,
+    progress: Callable[[str], None],
+) -> None:
+    for files in window.rounds():
+        _land_round(con, files, summary.load_id)
+    for read in window.files:
+        summary.files.append(read.outcome)
+        if read.outcome.rejected:
+            progress(f"rejected {read.extract.path}: {read.outcome.reason}")
+
+
+def _land_round(con: duckdb.DuckDBPyConnection, files: list[_Pending], load_id: str) -> None:
     con.begin()
     try:
-        if not outcome.rejected and batch.lines:
-            stream = STREAMS[extract.kind.name]
-            invalid = stage_valid_rows(
-                con,
-                batch,
-                lambda record: _for_stream(extract.kind, record, extract_time),
-                ARROW_SCHEMAS[extract.kind.name],
-            )
-            # Quarantined in line order, unreadable and invalid rows together, as read.
-            quarantined = sorted(
-                [_Quarantined(p.line, p.reason, p.raw) for p in batch.problems]
-                + [_Quarantined(line, reason, raw) for line, reason, raw in invalid],
-                key=lambda q: q.line,
-            )
-            if stream is MARK_STREAM:
-                quarantined.extend(_marks_for_pupils_never_on_roll(con))
-            valid = con.execute("select count(*) from incoming").fetchone()[0]
-            if valid:
-                outcome.rows_new = append_news(con, stream, "incoming", load_id, relative)
-            outcome.rows_duplicate = valid - outcome.rows_new
-        elif not outcome.rejected:
-            quarantined = [_Quarantined(p.line, p.reason, p.raw) for p in batch.problems]
-        outcome.rows_quarantined = len(quarantined)
-        _record(con, outcome, quarantined, load_id)
+        # Pupils before marks: a mark's pupil may be on roll by a pupils file before it.
+        for kind in ("schools", "pupils", "marks"):
+            members = [p for p in files if p.extract.kind.name == kind and p.text is not None]
+            if members:
+                _land_kind(con, members, load_id)
+        for read in files:
+            if read.text is None:
+                read.quarantined = [_Quarantined(p.line, p.reason, p.raw) for p in read.problems]
+            read.outcome.rows_quarantined = len(read.quarantined)
+        _record(con, files, load_id)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return outcome
+
+
+def _land_kind(con: duckdb.DuckDBPyConnection, members: list[_Pending], load_id: str) -> None:
+    """Check and append the rows of a round's files of one kind (each has rows)."""
+    kind = members[0].extract.kind
+    invalid = stage_files(
+        con,
+        [m.text for m in members if m.text is not None],
+        lambda number, record: _for_stream(kind, record, members[number].extract_time),
+        ARROW_SCHEMAS[kind.name],
+    )
+    for number, line, reason, raw in invalid:
+        members[number].quarantined.append(_Quarantined(line, reason, raw))
+    for member in members:
+        # Quarantined in line order, unreadable and invalid rows together, as read.
+        member.quarantined = sorted(
+            [_Quarantined(p.line, p.reason, p.raw) for p in member.problems] + member.quarantined,
+            key=lambda q: q.line,
+        )
+    stream = STREAMS[kind.name]
+    if stream is MARK_STREAM:
+        for number, orphan in _marks_for_pupils_never_on_roll(con):
+            members[number].quarantined.append(orphan)
+    valid = dict(con.execute("select file_no, count(*) from incoming group by file_no").fetchall())
+    news = [0] * len(members)
+    if valid:
+        news = append_news(con, stream, "incoming", load_id, [m.outcome.path for m in members])
+    for number, member in enumerate(members):
+        member.outcome.rows_new = news[number]
+        member.outcome.rows_duplicate = valid.get(number, 0) - news[number]
 
 
 def _for_stream(kind: FileKind, record: dict, extract_time: datetime) -> dict:
@@ -253,14 +354,17 @@ def _known(kind: FileKind, values: dict[str, str]) -> dict[str, str]:
     return {k: values[k] for k in kind.known_columns if k in values}
 
 
-def _marks_for_pupils_never_on_roll(con: duckdb.DuckDBPyConnection) -> list[_Quarantined]:
+def _marks_for_pupils_never_on_roll(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[int, _Quarantined]]:
+    """Take out of `incoming` the marks of pupils never on roll: (file_no, quarantined row)."""
     orphans = con.execute(
         """
-        select line, urn, upn, session_date, session, code from incoming as i
+        select file_no, line, urn, upn, session_date, session, code from incoming as i
         where not exists (
             select 1 from events.pupil_events as p where p.urn = i.urn and p.upn = i.upn
         )
-        order by line
+        order by file_no, line
         """
     ).fetchall()
     if orphans:
@@ -272,49 +376,82 @@ def _marks_for_pupils_never_on_roll(con: duckdb.DuckDBPyConnection) -> list[_Qua
             """
         )
     return [
-        _Quarantined(
-            line,
-            f"pupil {upn} has never been on roll at school {urn} (no pupils row for them): "
-            "send the pupil's pupils row or correct the UPN",
-            {
-                "urn": urn,
-                "upn": upn,
-                "session_date": str(day),
-                "session": session,
-                "code": code or "",
-            },
+        (
+            number,
+            _Quarantined(
+                line,
+                f"pupil {upn} has never been on roll at school {urn} (no pupils row for them): "
+                "send the pupil's pupils row or correct the UPN",
+                {
+                    "urn": urn,
+                    "upn": upn,
+                    "session_date": str(day),
+                    "session": session,
+                    "code": code or "",
+                },
+            ),
         )
-        for line, urn, upn, day, session, code in orphans
+        for number, line, urn, upn, day, session, code in orphans
     ]
 
 
-def _record(
-    con: duckdb.DuckDBPyConnection,
-    outcome: FileOutcome,
-    quarantined: list[_Quarantined],
-    load_id: str,
-) -> None:
+_AUDIT_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("sha256", pa.string()),
+        ("rows_read", pa.int32()),
+        ("rows_new", pa.int32()),
+        ("rows_duplicate", pa.int32()),
+        ("rows_quarantined", pa.int32()),
+        ("rejected", pa.bool_()),
+        ("reason", pa.string()),
+        ("ingested_at", _TS),
+        ("load_id", pa.string()),
+    ]
+)
+_QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("line", pa.int32()),
+        ("reason", pa.string()),
+        ("raw_record", pa.string()),
+        ("ingested_at", _TS),
+        ("load_id", pa.string()),
+    ]
+)
+
+
+def _record(con: duckdb.DuckDBPyConnection, files: list[_Pending], load_id: str) -> None:
+    """The round's audit rows and quarantined rows, in file order (one insert each: a
+    statement per row costs milliseconds, and a round has thousands of files)."""
     now = datetime.now(UTC)
-    con.execute(
-        "insert into ops.ingest_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            outcome.path,
-            outcome.sha256,
-            outcome.rows_read,
-            outcome.rows_new,
-            outcome.rows_duplicate,
-            outcome.rows_quarantined,
-            outcome.rejected,
-            outcome.reason,
-            now,
-            load_id,
-        ],
-    )
-    if quarantined:
-        con.executemany(
-            "insert into ops.quarantine values (?, ?, ?, ?, ?, ?)",
-            [
-                [outcome.path, q.line, q.reason, json.dumps(q.raw, sort_keys=True), now, load_id]
-                for q in quarantined
-            ],
-        )
+    audit = [
+        {
+            **{k: getattr(o, k) for k in ("sha256", "rows_read", "rows_new", "rejected")},
+            **{k: getattr(o, k) for k in ("rows_duplicate", "rows_quarantined", "reason")},
+            "path": o.path,
+            "ingested_at": now,
+            "load_id": load_id,
+        }
+        for o in (read.outcome for read in files)
+    ]
+    quarantine = [
+        {
+            "path": read.outcome.path,
+            "line": q.line,
+            "reason": q.reason,
+            "raw_record": json.dumps(q.raw, sort_keys=True),
+            "ingested_at": now,
+            "load_id": load_id,
+        }
+        for read in files
+        for q in read.quarantined
+    ]
+    for table, rows, schema in (
+        ("ops.ingest_audit", audit, _AUDIT_SCHEMA),
+        ("ops.quarantine", quarantine, _QUARANTINE_SCHEMA),
+    ):
+        if rows:
+            con.register("record_arrow", pa.Table.from_pylist(rows, schema=schema))
+            con.execute(f"insert into {table} by name select * from record_arrow")
+            con.unregister("record_arrow")

@@ -24,9 +24,11 @@ columns among them, are never read into Python at all.
 
 import functools
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from ingestion.duckdb_limits import memory_limit
 from ingestion.feed import FileKind
@@ -40,12 +42,32 @@ _PLAIN_KEY = "[a-z0-9_]+"
 _PLAIN_TYPES = "('VARCHAR', 'NULL', 'BOOLEAN', 'UBIGINT', 'BIGINT')"
 
 
+class ArrowColumns(Mapping[str, list[str]]):
+    """Text columns held as Arrow, each made a Python list only when asked for (the ingest
+    hands the Arrow table itself to its SQL check)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self._lists: dict[str, list[str]] = {}
+
+    def __getitem__(self, column: str) -> list[str]:
+        if column not in self._lists:
+            self._lists[column] = self.table.column(column).to_pylist()
+        return self._lists[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table.column_names)
+
+    def __len__(self) -> int:
+        return self.table.num_columns
+
+
 @dataclass(frozen=True)
 class JsonlColumns:
     """A JSON Lines file's objects as columns: as `readers._jsonl_rows` would give them."""
 
     lines: list[int]
-    columns: dict[str, list[str]]
+    columns: ArrowColumns
     present: list[frozenset[str]]
     first_keys: list[str]
 
@@ -67,9 +89,12 @@ def read_plain_jsonl(kind: FileKind, text: str) -> JsonlColumns | None:
     sets: dict[int, frozenset[str]] = {}
     for mask in set(masks):
         sets[mask] = frozenset(c for i, c in enumerate(known) if mask >> i & 1)
+    text_columns = pa.table(
+        {c: table.column(f"c{i}").cast(pa.string()) for i, c in enumerate(known)}
+    )
     return JsonlColumns(
         lines=table.column("line").to_pylist(),
-        columns={c: table.column(f"c{i}").to_pylist() for i, c in enumerate(known)},
+        columns=ArrowColumns(text_columns),
         present=[sets[mask] for mask in masks],
         first_keys=list(table.column("keys")[0].as_py()),
     )

@@ -5,9 +5,11 @@ it is news: the first sighting of a stream's state, or a change from the state i
 row's transaction time. Everything else is a duplicate.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 DDL = """
 create schema if not exists events;
@@ -170,12 +172,15 @@ def append_news(
     stream: EventStream,
     incoming: str,
     load_id: str,
-    source_file: str,
-) -> int:
-    """Append the rows of the `incoming` relation that are news; returns how many.
+    source_files: Sequence[str],
+) -> list[int]:
+    """Append the rows of the `incoming` relation that are news; returns how many, per file.
 
-    Incoming rows are placed in each stream's history by transaction time (ties: the later
-    extract wins), so an old extract that arrives late adds only what was never seen.
+    `incoming` has a `file_no` column: the index in `source_files` of the row's file. Incoming
+    rows are placed in each stream's history by transaction time (ties: the later extract
+    wins), so an old extract that arrives late adds only what was never seen. One call reads
+    the stored stream once for all the files, so it gives what one call per file in turn
+    would only when no two of the files share a stream key (`ingest` makes its rounds so).
     """
     key = ", ".join(stream.key)
     state = (
@@ -195,24 +200,25 @@ def append_news(
     previous_leaving = (
         ", lag(leaving_date) over history as previous_leaving" if stream is PUPIL_STREAM else ""
     )
-    inserted = con.execute(
+    con.execute(
         f"""
-        insert into {stream.table} by name
+        create or replace temp table news as
         with incoming_rows as (
             select *, {state} as state_hash from {incoming}
         ),
         keys as (select distinct {key} from incoming_rows),
         known as (
             select {columns}, transaction_time, extracted_at, {state} as state_hash,
-                null::integer as line, false as is_incoming
+                null::integer as line, null::integer as file_no, false as is_incoming
             from {stream.table}
             semi join keys using ({key})
         ),
         history as (
-            select {columns}, transaction_time, extracted_at, state_hash, line, is_incoming
+            select {columns}, transaction_time, extracted_at, state_hash, line, file_no,
+                is_incoming
             from known
             union all
-            select {columns}, transaction_time, extracted_at, state_hash, line,
+            select {columns}, transaction_time, extracted_at, state_hash, line, file_no,
                 true as is_incoming
             from incoming_rows
         ),
@@ -222,7 +228,7 @@ def append_news(
             from history
             window history as (
                 partition by {key}
-                order by transaction_time, extracted_at, is_incoming, line
+                order by transaction_time, extracted_at, is_incoming, file_no, line
             )
         )
         select
@@ -231,10 +237,29 @@ def append_news(
                 as event_id,
             {event_type} as event_type,
             {columns}, transaction_time, extracted_at,
-            now() as ingested_at, ? as load_id, ? as source_file, line as source_line
+            now() as ingested_at, ? as load_id, line as source_line, file_no
         from placed
         where is_incoming and previous_state is distinct from state_hash
         """,
-        [load_id, source_file],
-    ).fetchone()
-    return int(inserted[0]) if inserted else 0
+        [load_id],
+    )
+    files = pa.table(
+        {
+            "file_no": pa.array(range(len(source_files)), pa.int32()),
+            "source_file": pa.array(source_files, pa.string()),
+        }
+    )
+    con.register("news_files", files)
+    try:
+        con.execute(
+            f"insert into {stream.table} by name "
+            "select news.* exclude (file_no), news_files.source_file "
+            "from news inner join news_files using (file_no) "
+            # Stored in file order, as one file at a time would store them.
+            "order by news.file_no, news.source_line"
+        )
+    finally:
+        con.unregister("news_files")
+    counts = dict(con.execute("select file_no, count(*) from news group by file_no").fetchall())
+    con.execute("drop table news")
+    return [int(counts.get(number, 0)) for number in range(len(source_files))]

@@ -10,12 +10,15 @@ broken date) goes through `clean_row` itself, so the quarantine reasons are its 
 """
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from ingestion.codes import CODE_SET_2024_FROM, code_categories
+from ingestion.feed import FileKind
+from ingestion.jsonl_sql import ArrowColumns
 from ingestion.readers import RowBatch
 from ingestion.upn import CHECK_ALPHABET
 from ingestion.validate import (
@@ -165,59 +168,112 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def text_table(batch: RowBatch) -> pa.Table:
+    """The batch's rows as Arrow text columns (and `line`): compact while a round waits."""
+    lines = pa.array(batch.lines, pa.int32())
+    if isinstance(batch.columns, ArrowColumns):
+        # Read by DuckDB (jsonl_sql): already Arrow, never made Python strings.
+        return batch.columns.table.add_column(0, "line", lines)
+    text = {column: pa.array(values, pa.string()) for column, values in batch.columns.items()}
+    return pa.table({"line": lines, **text})
+
+
+@dataclass(frozen=True)
+class FileText:
+    """One file's readable rows, as `text_table` made them, and the known columns each row
+    actually had (`RowBatch.present`: its quarantine record keeps only those)."""
+
+    kind: FileKind
+    table: pa.Table
+    present: list[frozenset[str]]
+
+    def values(self, index: int) -> dict[str, str]:
+        """Row `index` as `RowBatch.values` gives it."""
+        row = self.table.slice(index, 1).to_pylist()[0]
+        return {c: row[c] for c in self.kind.known_columns if c in self.present[index]}
+
+
 def stage_valid_rows(
     con: duckdb.DuckDBPyConnection,
     batch: RowBatch,
     to_record: Callable[[dict], dict],
     schema: pa.Schema,
 ) -> list[tuple[int, str, dict[str, str]]]:
-    """Create the temp table `incoming` (schema `schema`) with the batch's valid rows, typed;
-    return (line, reason, raw) of the invalid ones, by `clean_row`.
+    """Create the temp table `incoming` (schema `schema`, and `file_no` 0) with the batch's
+    valid rows, typed; return (line, reason, raw) of the invalid ones, by `clean_row`.
 
     `to_record(record)` turns a `clean_row` record into the event table's row (as
     `ingest._for_stream` does), for the rows checked in Python."""
-    kind = batch.kind.name
-    text = {column: pa.array(values, pa.string()) for column, values in batch.columns.items()}
-    table = pa.table({"line": pa.array(batch.lines, pa.int32()), **text})
+    files = [FileText(batch.kind, text_table(batch), batch.present)]
+    problems = stage_files(con, files, lambda _, record: to_record(record), schema)
+    return [(line, reason, raw) for _, line, reason, raw in problems]
+
+
+def stage_files(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[FileText],
+    to_record: Callable[[int, dict], dict],
+    schema: pa.Schema,
+) -> list[tuple[int, int, str, dict[str, str]]]:
+    """Check the rows of several files of one kind in one pass: create the temp table
+    `incoming` (schema `schema`, and `file_no`: the row's file's index in `files`) with their
+    valid rows, typed; return (file_no, line, reason, raw) of the invalid ones, by `clean_row`,
+    in file and line order.
+
+    `to_record(file_no, record)` turns a `clean_row` record into the event table's row."""
+    kind = files[0].kind
+    table = pa.concat_tables(
+        file.table.append_column("file_no", pa.array([number] * file.table.num_rows, pa.int32()))
+        for number, file in enumerate(files)
+    )
     con.register("batch_arrow", table)
-    columns = ", ".join(schema.names)
+    columns = ", ".join([*schema.names, "file_no"])
     try:
-        if kind in FAST_RULES:
-            source, valid, typed = FAST_RULES[kind]
+        if kind.name in FAST_RULES:
+            source, valid, typed = FAST_RULES[kind.name]
             con.execute(
                 f"create or replace temp table batch_rows as "
                 f"select *, ({valid}) is true as fast from {source}"
             )
             con.execute(
                 f"create or replace temp table incoming as select {columns} from "
-                f"(select {typed} from batch_rows where fast)"
+                f"(select {typed}, file_no from batch_rows where fast)"
             )
-            # Lines rise through the file, so a line finds its row by bisection.
-            slow = [
-                bisect_left(batch.lines, line)
-                for (line,) in con.execute(
-                    "select line from batch_rows where not fast order by line"
-                ).fetchall()
-            ]
+            slow = con.execute(
+                "select file_no, line from batch_rows where not fast order by file_no, line"
+            ).fetchall()
         else:
             empty = pa.Table.from_pylist([], schema=schema)
             con.register("empty_arrow", empty)
-            con.execute("create or replace temp table incoming as select * from empty_arrow")
+            con.execute(
+                "create or replace temp table incoming as "
+                "select *, null::integer as file_no from empty_arrow"
+            )
             con.unregister("empty_arrow")
-            slow = list(range(len(batch.lines)))
+            slow = [
+                (number, line)
+                for number, file in enumerate(files)
+                for line in file.table.column("line").to_pylist()
+            ]
     finally:
         con.unregister("batch_arrow")
+    lines: dict[int, list[int]] = {}
     problems, records = [], []
-    for index in slow:
-        values = batch.values(index)
+    for number, line in slow:
+        if number not in lines:
+            lines[number] = files[number].table.column("line").to_pylist()
+        # Lines rise through a file, so a line finds its row by bisection.
+        index = bisect_left(lines[number], line)
+        values = files[number].values(index)
         try:
-            record = clean_row(batch.kind, values)
+            record = clean_row(kind, values)
         except RowInvalid as problem:
-            problems.append((batch.lines[index], str(problem), values))
+            problems.append((number, line, str(problem), values))
             continue
-        records.append({**to_record(record), "line": batch.lines[index]})
+        records.append({**to_record(number, record), "line": line, "file_no": number})
     if records:
-        con.register("slow_arrow", pa.Table.from_pylist(records, schema=schema))
+        full = schema.append(pa.field("file_no", pa.int32()))
+        con.register("slow_arrow", pa.Table.from_pylist(records, schema=full))
         con.execute(f"insert into incoming select {columns} from slow_arrow")
         con.unregister("slow_arrow")
     return problems

@@ -20,9 +20,9 @@
 -- cannot change: their sessions did not, and a present or AEA session before the restart
 -- point follows each of them. The build keeps those, recomputes the rest from the sessions
 -- since the restart point, and replaces every row of the enrolment (delete+insert by
--- enrolment). A marker row (null
--- start_key) per changed enrolment makes the delete reach enrolments left with no
--- episode; the post-hook removes the markers. Another cut-off empties the table first.
+-- enrolment). A marker row (null start_key) per changed enrolment makes the delete reach
+-- enrolments left with no episode; the post-hook removes the markers. Another cut-off
+-- empties the table first.
 --
 -- Gaps and islands: numbering the possible sessions, and the absences among them, in order,
 -- the difference of the two numbers is constant along a run of absences. Numbers relative
@@ -37,7 +37,9 @@
 
 with
 
-sessions as (
+-- Not materialized: read three times (DuckDB would otherwise copy every session once), and
+-- each read needs only a few of its columns.
+sessions as not materialized (
 
     select * from {{ ref('fct_sessions') }}
 

@@ -20,7 +20,9 @@
 -- old one. Another cut-off empties the table first.
 with
 
-sessions as (
+-- Not materialized: read three times (DuckDB would otherwise copy every session once), and
+-- each read needs only a few of its columns.
+sessions as not materialized (
 
     select * from {{ ref('fct_sessions') }}
 

@@ -49,11 +49,16 @@ def build_marts(
     ]
     if not unit_tests:
         command += ["--exclude-resource-type", "unit_test"]
+    variables: dict[str, object] = {}
     if full_refresh:
-        # Every incremental model rebuilt from the whole event store (a replay).
+        # Every incremental model rebuilt from the whole event store (a replay), and the data
+        # tests that check only the rows a daily build wrote check whole tables.
         command.append("--full-refresh")
+        variables["full_data_tests"] = True
     if as_of:
-        command += ["--vars", json.dumps({"as_of": as_of})]
+        variables["as_of"] = as_of
+    if variables:
+        command += ["--vars", json.dumps(variables)]
     env = dbt_env(database)
     temp_directory(database).mkdir(parents=True, exist_ok=True)
     progress(f"dbt build into {database}" + (f" as of {as_of}" if as_of else ""))

@@ -1,18 +1,13 @@
 -- One row per school and school day (a day with at least one open session): the day's
 -- sessions by category, counting only pupils expected that day (those with a possible
 -- session). A day with 1 to 4 pupils expected is withheld whole (docs/models.md,
--- "Suppression").
+-- "Suppression"). The counts are int_school_daily_counts (built incrementally); this keeps
+-- the school days, withholds, and adds the horizon, which moves every morning.
 with
 
-sessions as (
+daily as (
 
-    select * from {{ ref('fct_sessions') }}
-
-),
-
-school_days as (
-
-    select * from {{ ref('dim_school_days') }}
+    select * from {{ ref('int_school_daily_counts') }}
 
 ),
 
@@ -22,41 +17,23 @@ horizon as (
 
 ),
 
-daily as (
+withheld as (
 
     select
         urn,
         session_date,
-        count(distinct upn) filter (where is_possible) as pupils_expected,
-        count(*) filter (where is_possible) as possible_sessions,
-        count(*) filter (where category = 'present') as present_sessions,
-        count(*) filter (where category = 'aea') as aea_sessions,
-        count(*) filter (where category = 'authorised') as authorised_absence_sessions,
-        count(*) filter (where category = 'unauthorised') as unauthorised_absence_sessions
-    from sessions
-    group by urn, session_date
-
-),
-
-withheld as (
-
-    select
-        school_days.urn,
-        school_days.session_date,
-        school_days.academic_year,
-        school_days.open_sessions,
-        daily.pupils_expected,
-        daily.possible_sessions,
-        daily.present_sessions,
-        daily.aea_sessions,
-        daily.authorised_absence_sessions,
-        daily.unauthorised_absence_sessions,
-        {{ is_small_count('daily.pupils_expected') }} as day_withheld
-    from school_days
-    inner join daily
-        on
-            school_days.urn = daily.urn
-            and school_days.session_date = daily.session_date
+        academic_year,
+        open_sessions,
+        pupils_expected,
+        possible_sessions,
+        present_sessions,
+        aea_sessions,
+        authorised_absence_sessions,
+        unauthorised_absence_sessions,
+        {{ is_small_count('pupils_expected') }} as day_withheld
+    from daily
+    -- A date with marks but no open session (a closure, `#` for all) is not a school day.
+    where open_sessions > 0
 
 ),
 

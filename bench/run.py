@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="W1,peers,W2,W3", help="comma-separated: W1, peers, W2, W3"
     )
     parser.add_argument("--w1-days", help="comma-separated school day numbers (default: scale's)")
+    parser.add_argument("--w3-pupils", help="comma-separated W3 sizes (default: scale's)")
     parser.add_argument(
         "--combine",
         nargs="+",
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     scale = SCALES[args.scale]
     if args.w1_days:
         scale = replace(scale, w1_days=tuple(int(d) for d in args.w1_days.split(",")))
+    if args.w3_pupils:
+        scale = replace(scale, w3_pupils=tuple(int(p) for p in args.w3_pupils.split(",")))
     results = run_bench(scale, args.work / args.scale, set(args.only.split(",")))
     write_results(results, args.out)
     return 0

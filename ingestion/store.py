@@ -200,6 +200,11 @@ def append_news(
     previous_leaving = (
         ", lag(leaving_date) over history as previous_leaving" if stream is PUPIL_STREAM else ""
     )
+    # Every stream's key starts with the school: the stored rows of other schools cannot be
+    # history of these rows. As literals, the bounds let DuckDB skip the stored row groups
+    # outside them (its min/max statistics), so a round reads the stored stream of its own
+    # schools, not the whole national stream (rounds take files in school order).
+    lowest_urn, highest_urn = con.execute(f"select min(urn), max(urn) from {incoming}").fetchone()
     con.execute(
         f"""
         create or replace temp table news as
@@ -212,6 +217,7 @@ def append_news(
                 null::integer as line, null::integer as file_no, false as is_incoming
             from {stream.table}
             semi join keys using ({key})
+            where urn between ? and ?
         ),
         history as (
             select {columns}, transaction_time, extracted_at, state_hash, line, file_no,
@@ -241,7 +247,7 @@ def append_news(
         from placed
         where is_incoming and previous_state is distinct from state_hash
         """,
-        [load_id],
+        [lowest_urn, highest_urn, load_id],
     )
     files = pa.table(
         {

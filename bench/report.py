@@ -63,8 +63,9 @@ def write_report(results: dict[str, Any], path: Path) -> None:
             "",
             "## Peers: pupil_attendance and attendance_by_sen from the same event store",
             "",
-            "Each peer reads the event tables (Parquet export of the last W1 run's store) and "
-            "its results are checked equal to the pipeline's published marts before its time "
+            "Each peer reads the event tables (Parquet export of the store of "
+            f"{results.get('peers_store', 'the W1 run')}) and its results are checked equal to "
+            "the pipeline's published marts before its time "
             "counts.",
             "",
             "| peer | process s | compute s | peak MiB | rows checked | load before |",

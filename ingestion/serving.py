@@ -13,6 +13,7 @@ the whole new one. Roles are cluster-wide, so they are created only if missing.
 """
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,10 +130,7 @@ def refresh(published_db: Path, dsn: str, key: bytes) -> ServingResult:
         for schema, loaded in ((RESTRICTED, tables.restricted), (PUBLIC, tables.public)):
             _load_schema(con, f"{schema}__next", loaded, tables.version)
         con.commit()
-        with con.transaction():
-            for schema in (RESTRICTED, PUBLIC):
-                _swap(con, schema)
-            _grant(con)
+        _swap_in(con)
     rows = {t.name: len(t.rows) for t in (*tables.restricted, *tables.public)}
     log.info("PostgreSQL serving refreshed with publication %s: %s", tables.version, rows)
     return ServingResult(tables.version, rows, tables.secondary_withheld)
@@ -181,6 +179,32 @@ def _load_schema(
         ),
         [version],
     )
+
+
+# A BI query locks the tables it reads one after another, and the swap's drops lock the old
+# tables in their own order: each may hold a lock the other waits for. The swap gives up
+# waiting (lock_timeout) well before PostgreSQL's deadlock check (deadlock_timeout, 1 s by
+# default) would cancel one of the two, which could be the reader's query, and tries again.
+SWAP_LOCK_TIMEOUT = "200ms"
+SWAP_ATTEMPTS = 50
+
+
+def _swap_in(con: psycopg.Connection) -> None:
+    """Both tiers' new schemas into place in one transaction, retried while readers hold
+    locks on the old tables."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with con.transaction():
+                con.execute(sql.SQL("set local lock_timeout = {}").format(SWAP_LOCK_TIMEOUT))
+                for schema in (RESTRICTED, PUBLIC):
+                    _swap(con, schema)
+                _grant(con)
+            return
+        except psycopg.errors.LockNotAvailable:
+            if attempt == SWAP_ATTEMPTS:
+                raise
+            log.info("readers hold the served tables; swap attempt %d waits and retries", attempt)
+            time.sleep(0.05 * attempt)
 
 
 def _swap(con: psycopg.Connection, schema: str) -> None:

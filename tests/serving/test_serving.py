@@ -250,3 +250,44 @@ def test_a_bi_query_during_a_refresh_sees_one_whole_publication(
     assert len(versions) == 3
     assert {row["version"] for row in seen} == versions, "the reader saw every publication"
     assert {(row["sen"], row["dfe"]) for row in seen} == {(expected["sen"], expected["dfe"])}
+
+
+def test_a_refresh_waits_for_a_long_bi_transaction_without_breaking_it(
+    served: str, published: Path
+) -> None:
+    """A reader holds one served table past PostgreSQL's deadlock check, then reads another:
+    the swap, which may hold that one by then, gives way and retries, so the reader's
+    transaction finishes unharmed and the refresh lands after it."""
+    bi = as_role(served, "bi_reader")
+    before = fetch(bi, f"select version from {PUBLIC}.publication")[0]["version"]
+    outcome: dict[str, object] = {}
+    holding = threading.Event()
+
+    def long_reader() -> None:
+        try:
+            with psycopg.connect(bi) as con, con.transaction():
+                con.execute(f"select count(*) from {PUBLIC}.attendance_by_sen").fetchone()
+                holding.set()
+                con.execute("select pg_sleep(1.5)")
+                outcome["version"] = con.execute(
+                    f"select version from {PUBLIC}.publication"
+                ).fetchone()[0]
+                for table in (
+                    "school_daily_attendance",
+                    "attendance_by_sen_need",
+                    "dfe_daily_attendance",
+                ):
+                    con.execute(f"select count(*) from {PUBLIC}.{table}").fetchone()
+        except psycopg.Error as error:
+            outcome["error"] = error
+
+    reader = threading.Thread(target=long_reader)
+    reader.start()
+    assert holding.wait(10)
+    again = publish(published.parent / "warehouse.duckdb", published)
+    after = refresh(again.database, served, KEY).version
+    reader.join()
+    assert "error" not in outcome
+    assert outcome["version"] == before  # the reader's transaction saw the old publication
+    assert after != before
+    assert fetch(bi, f"select version from {PUBLIC}.publication")[0]["version"] == after

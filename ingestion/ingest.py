@@ -10,7 +10,9 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,6 +146,10 @@ class _Quarantined:
 # and each round's are checked and placed in one pass: one scan of a stored stream for all.
 WINDOW_ROWS = 2_000_000
 WINDOW_FILES = 2_000
+# Files parsed ahead of the one being placed in its window (_read_ahead): enough to keep the
+# other core busy, few enough that at most this many files' rows wait beyond the window.
+READ_AHEAD_FILES = 8
+READ_AHEAD_THREADS = 2
 
 
 @dataclass
@@ -220,16 +226,13 @@ def ingest_landing(
     with connect(database) as con:
         create_store(con)
         prepare(con)
-        seen = set(con.execute("select path, sha256 from ops.ingest_audit").fetchall())
+        seen = frozenset(con.execute("select path, sha256 from ops.ingest_audit").fetchall())
         window = _Window()
-        for number, extract in enumerate(files, start=1):
-            data, sha256 = read_bytes(extract.path)
-            relative = str(extract.path.relative_to(landing))
-            if (relative, sha256) in seen:
+        reads = _read_ahead(files, lambda extract: _read_new_file(landing, extract, seen))
+        for number, read in enumerate(reads, start=1):
+            if read is None:
                 summary.files_already_ingested += 1
                 continue
-            seen.add((relative, sha256))
-            read = _read_file(extract, relative, data, sha256)
             if window.files and (
                 len(window.files) >= window_files
                 or window.rows + read.outcome.rows_read > window_rows
@@ -242,6 +245,36 @@ def ingest_landing(
         _land_window(con, window, summary, progress)
     progress(summary.describe())
     return summary
+
+
+def _read_ahead(
+    files: list[ExtractFile], read: Callable[[ExtractFile], _Pending | None]
+) -> Iterator[_Pending | None]:
+    """`read` of each file, in order, with the next few files read meanwhile on other threads.
+
+    Parsing a file is mostly DuckDB's and Arrow's work, which runs without Python's lock, so
+    the second core reads the next files while this one lands a round. A file's error
+    surfaces when its turn comes, after every file before it, as when reading one at a time.
+    """
+    with ThreadPoolExecutor(max_workers=READ_AHEAD_THREADS) as pool:
+        pending: deque[Future[_Pending | None]] = deque()
+        for extract in files:
+            pending.append(pool.submit(read, extract))
+            if len(pending) > READ_AHEAD_FILES:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _read_new_file(
+    landing: Path, extract: ExtractFile, seen: frozenset[tuple[str, str]]
+) -> _Pending | None:
+    """The file read, or None when this path with these bytes was ingested before."""
+    data, sha256 = read_bytes(extract.path)
+    relative = str(extract.path.relative_to(landing))
+    if (relative, sha256) in seen:
+        return None
+    return _read_file(extract, relative, data, sha256)
 
 
 def _read_file(extract: ExtractFile, relative: str, data: bytes, sha256: str) -> _Pending:

@@ -24,6 +24,7 @@ columns among them, are never read into Python at all.
 
 import functools
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -108,10 +109,15 @@ def _plain_text(text: str) -> bool:
     return not (_TRAILING_COMMA.search(text) or _SURROGATE_ESCAPE.search(text))
 
 
-@functools.cache
+_per_thread = threading.local()
+
+
 def _database() -> duckdb.DuckDBPyConnection:
-    # One small in-memory database per process (a file at a time); each read has its own cursor.
-    return duckdb.connect(config={"threads": 1, "memory_limit": memory_limit()})
+    # One small in-memory database per thread (the ingest reads files on two threads, a file
+    # at a time on each); each read has its own cursor.
+    if not hasattr(_per_thread, "database"):
+        _per_thread.database = duckdb.connect(config={"threads": 1, "memory_limit": memory_limit()})
+    return _per_thread.database
 
 
 @functools.cache

@@ -18,25 +18,55 @@
     from {{ sessions }}
 {%- endmacro %}
 
-{#- One row: the stamp this model's table was built from (both null on an empty table). -#}
+{#-
+    The stamp this model's table was built from: a dict of SQL expressions, `through` and
+    `events` (null on an empty table). Read when the build runs and written into its SQL as
+    literals: a constant filter lets DuckDB skip the row groups of fct_sessions written
+    before it, where a join with the stamp scans the whole year of sessions. The model's SQL
+    is rendered before its pre-hook runs, so a table the pre-hook will empty (built with
+    another cut-off: macros/incremental.sql) counts as empty here already. A unit test's
+    `this` is a CTE, not a table to read now: there the stamp stays a subquery.
+-#}
 {% macro previous_sessions_stamp() -%}
-    select
-        max(sessions_loaded_through) as sessions_loaded_through,
-        arg_max(sessions_events_loaded, sessions_loaded_through) as sessions_events_loaded
-    from {{ this }}
+    {%- set stamped = (
+        'from ' ~ this ~ ' where not exists (select 1 from ' ~ this
+        ~ ' where built_as_of is distinct from ' ~ as_of_cutoff() ~ ')'
+    ) -%}
+    {%- set through = 'max(sessions_loaded_through)' -%}
+    {%- set events = 'arg_max(sessions_events_loaded, sessions_loaded_through)' -%}
+    {%- if model is defined and model.resource_type == 'unit_test' -%}
+        {{ return({
+            'through': '(select ' ~ through ~ ' ' ~ stamped ~ ')',
+            'events': '(select ' ~ events ~ ' ' ~ stamped ~ ')',
+        }) }}
+    {%- endif -%}
+    {%- set stamp = {'through': 'null', 'events': 'null'} -%}
+    {%- if execute -%}
+        {#- As text: the timestamp round-trips exactly in this connection's time zone. -#}
+        {%- set row = run_query(
+            'select cast(' ~ through ~ ' as varchar), cast(' ~ events ~ ' as varchar) ' ~ stamped
+        ).rows[0] -%}
+        {%- if row[0] is not none -%}
+            {%- do stamp.update({
+                'through': "cast('" ~ row[0] ~ "' as timestamptz)",
+                'events': 'cast(' ~ row[1] ~ ' as bigint)',
+            }) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(stamp) }}
 {%- endmacro %}
 
 {#-
-    Whether the session row `sessions` was written after the stamp `previous` (a relation
-    with the columns of previous_sessions_stamp); every row when the stamp is null.
+    Whether the session row `sessions` was written after the stamp `previous` (a dict from
+    previous_sessions_stamp); every row when the stamp is null.
 -#}
 {% macro written_after_stamp(sessions, previous) -%}
     (
-        {{ previous }}.sessions_loaded_through is null
-        or {{ sessions }}.loaded_through > {{ previous }}.sessions_loaded_through
+        {{ previous.through }} is null
+        or {{ sessions }}.loaded_through > {{ previous.through }}
         or (
-            {{ sessions }}.loaded_through = {{ previous }}.sessions_loaded_through
-            and {{ sessions }}.events_loaded <> {{ previous }}.sessions_events_loaded
+            {{ sessions }}.loaded_through = {{ previous.through }}
+            and {{ sessions }}.events_loaded <> {{ previous.events }}
         )
     )
 {%- endmacro %}

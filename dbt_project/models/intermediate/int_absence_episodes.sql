@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key=['urn', 'upn'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='rewrite',
         on_schema_change='fail',
         pre_hook="{{ empty_if_built_with_another_cutoff() }}",
         post_hook="delete from {{ this }} where start_key is null"
@@ -19,10 +19,11 @@
 -- session) before it, that episode's start. Episodes starting before the restart point
 -- cannot change: their sessions did not, and a present or AEA session before the restart
 -- point follows each of them. The build keeps those, recomputes the rest from the sessions
--- since the restart point, and replaces every row of the enrolment (delete+insert by
--- enrolment). A marker row (null start_key) per changed enrolment makes the delete reach
--- enrolments left with no episode; the post-hook removes the markers. Another cut-off
--- empties the table first.
+-- since the restart point, and replaces every row of the enrolment (by enrolment; nearly
+-- every enrolment changes each morning, so the table is written anew rather than deleted
+-- from: macros/rewrite_strategy.sql). A marker row (null start_key) per changed enrolment
+-- makes the replacement reach enrolments left with no episode; the post-hook removes the
+-- markers. Another cut-off empties the table first.
 --
 -- Gaps and islands: numbering the possible sessions, and the absences among them, in order,
 -- the difference of the two numbers is constant along a run of absences. Numbers relative
@@ -53,15 +54,9 @@ sessions_stamp as (
 
 {% if is_incremental() %}
 
-    stored_episodes as (
+    stored_episodes as not materialized (
 
         select * from {{ this }}
-
-    ),
-
-    previous_stamp as (
-
-        {{ previous_sessions_stamp() }}
 
     ),
 
@@ -72,8 +67,7 @@ sessions_stamp as (
             sessions.upn,
             min(sessions.session_key) as first_changed_key
         from sessions
-        cross join previous_stamp
-        where {{ written_after_stamp('sessions', 'previous_stamp') }}
+        where {{ written_after_stamp('sessions', previous_sessions_stamp()) }}
         group by sessions.urn, sessions.upn
 
     ),

@@ -36,20 +36,13 @@ sessions_stamp as (
 
 {% if is_incremental() %}
 
-    previous_stamp as (
-
-        {{ previous_sessions_stamp() }}
-
-    ),
-
     changed_days as (
 
         select distinct
             sessions.urn,
             sessions.session_date
         from sessions
-        cross join previous_stamp
-        where {{ written_after_stamp('sessions', 'previous_stamp') }}
+        where {{ written_after_stamp('sessions', previous_sessions_stamp()) }}
 
     ),
 

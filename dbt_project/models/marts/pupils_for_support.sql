@@ -9,7 +9,9 @@ enrolments as (
 
 ),
 
-sessions as (
+-- Not materialized: read three times (DuckDB would otherwise copy every session once), and
+-- each read needs only a few of its columns.
+sessions as not materialized (
 
     select * from {{ ref('fct_sessions') }}
 

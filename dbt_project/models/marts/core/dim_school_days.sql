@@ -4,22 +4,23 @@
 -- academic year (Monday-to-Sunday weeks with at least one open session).
 with
 
-sessions as (
+school_dates as (
 
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ ref('int_school_daily_counts') }}
 
 ),
 
 open_days as (
 
+    -- The dates with marks on which the school held a session (open_sessions counts the
+    -- sessions some mark other than `#` opens), kept up to date incrementally.
     select
         urn,
         session_date,
         academic_year,
-        count(distinct session) as open_sessions
-    from sessions
-    where opens_school_session
-    group by urn, session_date, academic_year
+        open_sessions
+    from school_dates
+    where open_sessions > 0
 
 ),
 

@@ -19,13 +19,15 @@
 -- Another cut-off than the table's empties it first (pre-hook), and an empty table rebuilds.
 with
 
-mark_events as (
+-- Not materialized: read three times, and DuckDB would otherwise copy every stored event
+-- once per build (tens of seconds late in the year); each read needs only a few columns.
+mark_events as not materialized (
 
     select * from {{ ref('stg_register__mark_events') }}
 
 ),
 
-pupil_events as (
+pupil_events as not materialized (
 
     select * from {{ ref('stg_register__pupil_events') }}
 

@@ -18,7 +18,10 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         "",
     ]
     if results.get("runs"):
-        listed = "; ".join(f"{r['date']} at `{r['commit']}`" for r in results["runs"])
+        listed = "; ".join(
+            f"{r['date']} at `{r['commit']}`" + (f" ({r['cpu']})" if "cpu" in r else "")
+            for r in results["runs"]
+        )
         lines += [f"Combined from separate runs (each row has its own load): {listed}.", ""]
     lines += [
         "## Workloads (real DAG, `dag.test()`)",

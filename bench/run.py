@@ -85,8 +85,10 @@ def write_results(results: dict[str, Any], out: Path) -> None:
 
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Results of separate `make bench` runs (e.g. one morning each) as one record; each
-    workload and peer keeps its own date, commit and load."""
-    combined = {**runs[0], "workloads": {}, "peers": {}, "runs": []}
+    workload and peer keeps its own date, commit and load, each run its machine's CPU. The
+    record's own commit and machine are the latest run's."""
+    latest = max(runs, key=lambda run: run["date"])
+    combined = {**latest, "workloads": {}, "peers": {}, "runs": []}
     for run in runs:
         for part in ("workloads", "peers"):
             for name, record in run[part].items():
@@ -96,8 +98,12 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
                     "detail": {"date": run["date"], "commit": run["commit"], **record["detail"]},
                 }
         combined["runs"].extend(
-            run.get("runs") or [{k: run[k] for k in ("date", "commit", "scale")}]
+            {"cpu": run["machine"]["cpu"], **listed}
+            for listed in run.get("runs") or [{k: run[k] for k in ("date", "commit", "scale")}]
         )
+        if run["peers"] and "peers_store" in run:
+            # The workload whose store the peers read, for comparing with them.
+            combined["peers_store"] = run["peers_store"]
         combined["notes"] = run.get("notes", []) or combined.get("notes", [])
         combined["failures"] = {**combined.get("failures", {}), **run.get("failures", {})}
     combined["date"] = max(run["date"] for run in runs)

@@ -57,10 +57,11 @@
 {%- endmacro %}
 
 {#-
-    Whether the session row `sessions` was written after the stamp `previous` (a dict from
-    previous_sessions_stamp); every row when the stamp is null.
+    Whether the session row `sessions` was written after the stamp this model's table was
+    built from (previous_sessions_stamp); every row when the stamp is null.
 -#}
-{% macro written_after_stamp(sessions, previous) -%}
+{% macro written_after_previous_build(sessions) -%}
+    {%- set previous = previous_sessions_stamp() -%}
     (
         {{ previous.through }} is null
         or {{ sessions }}.loaded_through > {{ previous.through }}

@@ -67,7 +67,7 @@ sessions_stamp as (
             sessions.upn,
             min(sessions.session_key) as first_changed_key
         from sessions
-        where {{ written_after_stamp('sessions', previous_sessions_stamp()) }}
+        where {{ written_after_previous_build('sessions') }}
         group by sessions.urn, sessions.upn
 
     ),

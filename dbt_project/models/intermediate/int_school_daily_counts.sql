@@ -42,7 +42,7 @@ sessions_stamp as (
             sessions.urn,
             sessions.session_date
         from sessions
-        where {{ written_after_stamp('sessions', previous_sessions_stamp()) }}
+        where {{ written_after_previous_build('sessions') }}
 
     ),
 

@@ -56,7 +56,13 @@ def write_report(results: dict[str, Any], path: Path) -> None:
             f"{d.get('store_mark_events'):,} mark events in the store "
             f"after; rows read {d.get('ingest_rows_read'):,}, new "
             f"{d.get('ingest_rows_new'):,}, quarantined {d.get('ingest_rows_quarantined'):,}; "
-            f"DAG import {d.get('load_dags_seconds')} s, DAG run {d.get('dag_run_seconds')} s.",
+            f"DAG import {d.get('load_dags_seconds')} s, DAG run {d.get('dag_run_seconds')} s."
+            + (
+                f" Measured runs: {', '.join(f'{s} s' for s in d['runs_seconds'])}; the figure "
+                "is their median's, its peak memory the highest of them."
+                if len(d.get("runs_seconds", [])) > 1
+                else ""
+            ),
         ]
 
     for name, failure in results.get("failures", {}).items():

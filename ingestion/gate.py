@@ -50,6 +50,7 @@ import sqlalchemy as sa
 
 from ingestion.duckdb_limits import settings as duckdb_settings
 from ingestion.gx_duckdb import enable_duckdb_for_gx
+from ingestion.gx_templates import share_compiled_templates
 from ingestion.paths import SUITES_DIR
 
 if TYPE_CHECKING:
@@ -424,6 +425,7 @@ def _run_checkpoint(
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     actions = []
     if docs_dir is not None:
+        share_compiled_templates()
         context.add_data_docs_site(
             site_name="run",
             site_config={

@@ -19,7 +19,10 @@ odd values. The plain form:
   differently, so they go to Python).
 
 Only the kind's known columns are taken out of each object: unknown keys, and the name
-columns among them, are never read into Python at all.
+columns among them, are never read into Python at all. Arrow splits the text into lines;
+DuckDB takes each line's keys, the types of its known values and their text (three JSON
+functions in one small query); the checks then run on what a file has few of, its distinct
+key lists and value types, rather than per line in SQL that DuckDB would plan for every file.
 """
 
 import functools
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion.duckdb_limits import memory_limit
 from ingestion.feed import FileKind
@@ -39,8 +43,8 @@ _OTHER_LINE_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2
 _TRAILING_COMMA = re.compile(r",\s*[\]}]")
 # A lone surrogate escape: Python reads it, DuckDB refuses it; leave such files to Python.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_PLAIN_KEY = "[a-z0-9_]+"
-_PLAIN_TYPES = "('VARCHAR', 'NULL', 'BOOLEAN', 'UBIGINT', 'BIGINT')"
+_PLAIN_KEY = re.compile("[a-z0-9_]+")
+_PLAIN_TYPES = pa.array(["VARCHAR", "NULL", "BOOLEAN", "UBIGINT", "BIGINT"])
 
 
 class ArrowColumns(Mapping[str, list[str]]):
@@ -77,28 +81,75 @@ def read_plain_jsonl(kind: FileKind, text: str) -> JsonlColumns | None:
     """The file's objects read by DuckDB, or None when the file is not in the plain form."""
     if not _plain_text(text):
         return None
+    objects = _object_lines(text)
+    if objects is None:
+        return None
     known = kind.known_columns
     try:
         with _database().cursor() as con:
-            table = con.sql(_query(known), params=[text]).to_arrow_table()
+            con.register("object_lines", objects)
+            parsed = con.sql(_query(known)).to_arrow_table()
     except duckdb.Error:
         # Something DuckDB could not parse (Python may still read or reject it line by line).
         return None
-    if table.num_rows == 0 or not all(table.column("plain").to_pylist()):
+    keys, types, values = (parsed.column(c).combine_chunks() for c in ("keys", "types", "text"))
+    shapes = _key_shapes(keys)
+    if shapes is None or not _plain_types(types):
         return None
-    masks = table.column("mask").to_pylist()
-    sets: dict[int, frozenset[str]] = {}
-    for mask in set(masks):
-        sets[mask] = frozenset(c for i, c in enumerate(known) if mask >> i & 1)
-    text_columns = pa.table(
-        {c: table.column(f"c{i}").cast(pa.string()) for i, c in enumerate(known)}
-    )
+    shape_of_object, key_lists = shapes
+    present_sets = [frozenset(known).intersection(key_list) for key_list in key_lists]
+    # A present key with a JSON null reads as '' (Python's `_as_text(None)`); a missing key
+    # too, but only present keys are in `present` (the row's quarantine record keeps those).
+    columns = {
+        column: pc.fill_null(pc.list_element(values, i), "").cast(pa.string())
+        for i, column in enumerate(known)
+    }
     return JsonlColumns(
-        lines=table.column("line").to_pylist(),
-        columns=ArrowColumns(text_columns),
-        present=[sets[mask] for mask in masks],
-        first_keys=list(table.column("keys")[0].as_py()),
+        lines=parsed.column("line").to_pylist(),
+        columns=ArrowColumns(pa.table(columns)),
+        present=[present_sets[shape] for shape in shape_of_object],
+        first_keys=key_lists[shape_of_object[0]],
     )
+
+
+def _object_lines(text: str) -> pa.Table | None:
+    """The non-blank lines with their line numbers, or None when one does not open an
+    object (Python then says what is wrong with it)."""
+    parts = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
+    if len(parts) and parts[-1].as_py() == "":
+        parts = parts.slice(0, len(parts) - 1)
+    lines = pa.table({"line": pa.array(range(1, len(parts) + 1), pa.int32()), "source": parts})
+    if _all(pc.starts_with(parts, "{")):
+        return lines if len(parts) else None
+    # Rarely: blank lines, or spaces before an object.
+    stripped = pc.utf8_trim(parts, " \t\r")
+    blank = pc.equal(stripped, "")
+    if not _all(pc.or_(blank, pc.starts_with(stripped, "{"))):
+        return None
+    objects = lines.filter(pc.invert(blank))
+    return objects if objects.num_rows else None
+
+
+def _all(values: pa.Array | pa.ChunkedArray) -> bool:
+    return bool(pc.all(values).as_py() is not False)
+
+
+def _key_shapes(keys: pa.Array) -> tuple[list[int], list[list[str]]] | None:
+    """The file's distinct key lists (a file has a handful) and each object's, as an index
+    into them; None when a key is not plain or appears twice in one object."""
+    if not all(_PLAIN_KEY.fullmatch(key) for key in pc.unique(keys.flatten()).to_pylist()):
+        return None
+    # Joined by a character no plain key holds, so each joined list splits back exactly.
+    joined = pc.binary_join(keys, "\0")
+    distinct = pc.unique(joined)
+    key_lists = [shape.split("\0") if shape else [] for shape in distinct.to_pylist()]
+    if any(len(set(key_list)) != len(key_list) for key_list in key_lists):
+        return None
+    return pc.index_in(joined, value_set=distinct).to_pylist(), key_lists
+
+
+def _plain_types(types: pa.Array) -> bool:
+    return _all(pc.is_in(types.flatten().drop_null(), value_set=_PLAIN_TYPES))
 
 
 def _plain_text(text: str) -> bool:
@@ -122,40 +173,15 @@ def _database() -> duckdb.DuckDBPyConnection:
 
 @functools.cache
 def _query(known: tuple[str, ...]) -> str:
-    # One path list, so that each line is parsed once per function, not once per column.
+    # One path list, so that each line is parsed once per function, not once per column; the
+    # checks and the columns are then taken out of the lists with Arrow, which costs less
+    # than planning them in SQL for every file.
     paths = "[" + ", ".join(f"'$.{column}'" for column in known) + "]"
-    # A present key with a JSON null reads as '' (Python's `_as_text(None)`); a missing key too,
-    # but only present keys count in `mask` (the row's quarantine record keeps only those).
-    values = ",\n".join(f"coalesce(text[{i + 1}], '') as c{i}" for i in range(len(known)))
-    mask = " + ".join(
-        f"(case when types[{i + 1}] is null then 0 else {1 << i} end)" for i in range(len(known))
-    )
     return f"""
-        with split as (
-            select unnest(parts) as source, generate_subscripts(parts, 1) as line
-            from (select string_split(?, chr(10)) as parts)
-        ),
-        objects as (
-            select
-                line,
-                json_type(source) as type,
-                json_keys(source) as keys,
-                json_type(source, {paths}) as types,
-                json_extract_string(source, {paths}) as text
-            from split
-            where trim(source, ' ' || chr(9) || chr(13)) <> ''
-        )
         select
             line,
-            keys,
-            type = 'OBJECT'
-                and len(keys) = len(list_distinct(keys))
-                and coalesce(
-                    list_bool_and([regexp_full_match(k, '{_PLAIN_KEY}') for k in keys]), true
-                )
-                and list_bool_and([t is null or t in {_PLAIN_TYPES} for t in types]) as plain,
-            {mask} as mask,
-            {values}
-        from objects
-        order by line
+            json_keys(source) as keys,
+            json_type(source, {paths}) as types,
+            json_extract_string(source, {paths}) as text
+        from object_lines
     """

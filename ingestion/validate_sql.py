@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion.codes import CODE_SET_2024_FROM, code_categories
 from ingestion.feed import FileKind
@@ -95,16 +96,26 @@ def _timestamp(column: str) -> str:
     return f"cast({column} as timestamptz)"
 
 
-MARKS_VALID = f"""
-    {_urn_ok("urn")} and {_upn_ok("upn")}
-    and {_date_ok("session_date")} and {_timestamp_ok("extracted_at")}
-    and isodow(try_cast(session_date as date)) <= 5
-    and try_cast(session_date as date) <= try_cast(left(extracted_at, 10) as date)
-    and regexp_full_match(session, '[A-Za-z]{{2}}') and upper(session) in ('AM', 'PM')
+# Each rule in two parts. The rules of one column are checked once per distinct value of the
+# column in the round (`value` stands for it): a round's marks have a handful of dates and
+# timestamps, and each UPN about ten times, so the regular expressions run on a small
+# fraction of the rows. The rules across columns are checked on every row, with each
+# column's verdict as `ok_<column>`.
+MARKS_COLUMNS = {
+    "urn": _urn_ok("value"),
+    "upn": _upn_ok("value"),
+    "session_date": f"{_date_ok('value')} and isodow(try_cast(value as date)) <= 5",
+    "extracted_at": _timestamp_ok("value"),
+    "session": "regexp_full_match(value, '[A-Za-z]{2}') and upper(value) in ('AM', 'PM')",
+    "minutes_late": (
+        "value = '' or (regexp_full_match(value, '[0-9]{1,4}') "
+        f"and try_cast(value as integer) <= {MAX_MINUTES_LATE})"
+    ),
+    "last_modified": f"value = '' or {_timestamp_ok('value')}",
+}
+MARKS_ROWS = """
+    try_cast(session_date as date) <= try_cast(left(extracted_at, 10) as date)
     and (code = '' or known_code is not null)
-    and (minutes_late = '' or (regexp_full_match(minutes_late, '[0-9]{{1,4}}')
-        and try_cast(minutes_late as integer) <= {MAX_MINUTES_LATE}))
-    and (last_modified = '' or {_timestamp_ok("last_modified")})
 """
 MARKS_TYPED = f"""
     urn, upn, cast(session_date as date) as session_date, upper(session) as session,
@@ -113,21 +124,27 @@ MARKS_TYPED = f"""
     {_timestamp("extracted_at")} as extracted_at, line
 """
 
-PUPILS_VALID = f"""
-    {_urn_ok("urn")} and {_upn_ok("upn")}
-    and {_letters("sen_provision", {"N", "K", "E"}, "")}
-    and (sen_primary_need = '' or {_letters("sen_primary_need", PRIMARY_NEEDS)})
-    and not (upper(sen_provision) in ('K', 'E') and sen_primary_need = '')
+PUPILS_COLUMNS = {
+    "urn": _urn_ok("value"),
+    "upn": _upn_ok("value"),
+    "sen_provision": _letters("value", {"N", "K", "E"}, ""),
+    "sen_primary_need": f"value = '' or {_letters('value', PRIMARY_NEEDS)}",
+    "sex": f"value = '' or {_letters('value', {'M', 'F'}, '')}",
+    "ncy": f"value = '' or {_letters('value', NCY_VALUES)}",
+    "admission_date": _date_ok("value"),
+    "date_of_birth": _date_ok("value"),
+    "leaving_date": f"value = '' or {_date_ok('value')}",
+    "effective_date": f"value = '' or {_date_ok('value')}",
+    "extracted_at": _timestamp_ok("value"),
+    "fsm_eligible": _flag_ok("value"),
+    "looked_after": _flag_ok("value"),
+    "child_in_need": _flag_ok("value"),
+    "child_protection_plan": _flag_ok("value"),
+}
+PUPILS_ROWS = """
+    not (upper(sen_provision) in ('K', 'E') and sen_primary_need = '')
     and not (upper(sen_primary_need) = 'NSA' and upper(sen_provision) <> 'K')
-    and (sex = '' or {_letters("sex", {"M", "F"}, "")})
-    and (ncy = '' or {_letters("ncy", NCY_VALUES)})
-    and {_date_ok("admission_date")} and {_date_ok("date_of_birth")}
-    and (leaving_date = '' or ({_date_ok("leaving_date")}
-        and try_cast(leaving_date as date) >= try_cast(admission_date as date)))
-    and (effective_date = '' or {_date_ok("effective_date")})
-    and {_timestamp_ok("extracted_at")}
-    and {_flag_ok("fsm_eligible")} and {_flag_ok("looked_after")}
-    and {_flag_ok("child_in_need")} and {_flag_ok("child_protection_plan")}
+    and (leaving_date = '' or try_cast(leaving_date as date) >= try_cast(admission_date as date))
 """
 PUPILS_TYPED = f"""
     urn, upn,
@@ -150,10 +167,26 @@ MARKS_SOURCE = """
         and codes.known_code = batch_arrow.code
 """
 
+
+@dataclass(frozen=True)
+class FastRule:
+    """A kind's rows in the usual form: the relation they are read from, the rules of single
+    columns (on `value`), the rule across columns, and the typed event columns."""
+
+    source: str
+    columns: dict[str, str]
+    rows: str
+    typed: str
+
+    def valid(self) -> str:
+        verdicts = " and ".join(f"ok_{column}" for column in self.columns)
+        return f"{verdicts} and {self.rows}"
+
+
 # Kinds checked in SQL; a schools file is one row, checked by clean_row.
 FAST_RULES = {
-    "marks": (MARKS_SOURCE, MARKS_VALID, MARKS_TYPED),
-    "pupils": ("batch_arrow", PUPILS_VALID, PUPILS_TYPED),
+    "marks": FastRule(MARKS_SOURCE, MARKS_COLUMNS, MARKS_ROWS, MARKS_TYPED),
+    "pupils": FastRule("batch_arrow", PUPILS_COLUMNS, PUPILS_ROWS, PUPILS_TYPED),
 }
 
 
@@ -193,6 +226,23 @@ class FileText:
         return {c: row[c] for c in self.kind.known_columns if c in self.present[index]}
 
 
+def _with_column_verdicts(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, rules: dict[str, str]
+) -> pa.Table:
+    """The table with `ok_<column>` for each ruled column: the rule's verdict on the row's
+    value, worked out once per distinct value (Arrow's dictionary of the column)."""
+    for column, rule in rules.items():
+        encoded = pc.dictionary_encode(table.column(column)).combine_chunks()
+        con.register("column_values", pa.table({"value": encoded.dictionary}))
+        try:
+            verdicts = con.sql(f"select ({rule}) is true as ok from column_values")
+            ok = verdicts.to_arrow_table().column("ok").combine_chunks()
+        finally:
+            con.unregister("column_values")
+        table = table.append_column(f"ok_{column}", pc.take(ok, encoded.indices))
+    return table
+
+
 def stage_valid_rows(
     con: duckdb.DuckDBPyConnection,
     batch: RowBatch,
@@ -226,18 +276,20 @@ def stage_files(
         file.table.append_column("file_no", pa.array([number] * file.table.num_rows, pa.int32()))
         for number, file in enumerate(files)
     )
+    rule = FAST_RULES.get(kind.name)
+    if rule is not None:
+        table = _with_column_verdicts(con, table, rule.columns)
     con.register("batch_arrow", table)
     columns = ", ".join([*schema.names, "file_no"])
     try:
-        if kind.name in FAST_RULES:
-            source, valid, typed = FAST_RULES[kind.name]
+        if rule is not None:
             con.execute(
                 f"create or replace temp table batch_rows as "
-                f"select *, ({valid}) is true as fast from {source}"
+                f"select *, ({rule.valid()}) is true as fast from {rule.source}"
             )
             con.execute(
                 f"create or replace temp table incoming as select {columns} from "
-                f"(select {typed}, file_no from batch_rows where fast)"
+                f"(select {rule.typed}, file_no from batch_rows where fast)"
             )
             slow = con.execute(
                 "select file_no, line from batch_rows where not fast order by file_no, line"

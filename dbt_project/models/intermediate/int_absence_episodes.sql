@@ -2,10 +2,11 @@
     config(
         materialized='incremental',
         unique_key=['urn', 'upn'],
-        incremental_strategy='rewrite',
+        incremental_strategy='restart',
+        restart_key='start_key',
+        restart_marker='episode_id is null',
         on_schema_change='fail',
-        pre_hook="{{ empty_if_built_with_another_cutoff() }}",
-        post_hook="delete from {{ this }} where start_key is null"
+        pre_hook="{{ empty_if_built_with_another_cutoff() }}"
     )
 }}
 
@@ -18,12 +19,12 @@
 -- the latest stored episode starting before that was not ended (by a present or AEA
 -- session) before it, that episode's start. Episodes starting before the restart point
 -- cannot change: their sessions did not, and a present or AEA session before the restart
--- point follows each of them. The build keeps those, recomputes the rest from the sessions
--- since the restart point, and replaces every row of the enrolment (by enrolment; nearly
--- every enrolment changes each morning, so the table is written anew rather than deleted
--- from: macros/rewrite_strategy.sql). A marker row (null start_key) per changed enrolment
--- makes the replacement reach enrolments left with no episode; the post-hook removes the
--- markers. Another cut-off empties the table first.
+-- point follows each of them. The build recomputes the episodes from the restart point on,
+-- and the `restart` strategy (macros/restart_strategy.sql) replaces the stored ones from that
+-- point and leaves the earlier ones alone. A marker row per changed enrolment (its restart
+-- point as start_key, no episode_id) carries the restart point to the strategy, and so
+-- reaches enrolments left with no episode; markers are never stored. Another cut-off
+-- empties the table first.
 --
 -- Gaps and islands: numbering the possible sessions, and the absences among them, in order,
 -- the difference of the two numbers is constant along a run of absences. Numbers relative
@@ -54,7 +55,7 @@ sessions_stamp as (
 
 {% if is_incremental() %}
 
-    stored_episodes as not materialized (
+    stored_episodes as (
 
         select * from {{ this }}
 
@@ -98,22 +99,6 @@ sessions_stamp as (
                 and changed_enrolments.upn = stored_episodes.upn
                 and changed_enrolments.first_changed_key > stored_episodes.start_key
         group by changed_enrolments.urn, changed_enrolments.upn
-
-    ),
-
-    kept_episodes as (
-
-        select
-            {%- for column in episode_columns %}
-                stored_episodes.{{ column }},
-            {%- endfor %}
-            restarts.restart_key
-        from stored_episodes
-        inner join restarts
-            on
-                stored_episodes.urn = restarts.urn
-                and stored_episodes.upn = restarts.upn
-                and stored_episodes.start_key < restarts.restart_key
 
     ),
 
@@ -285,12 +270,11 @@ episodes as (
     select * from recomputed_episodes
     {% if is_incremental() %}
         union all by name
-        select * from kept_episodes
-        union all by name
-        -- One marker per changed enrolment (see above), deleted by the post-hook.
+        -- One marker per changed enrolment (see above): its restart point, no episode.
         select
             urn,
-            upn
+            upn,
+            restart_key as start_key
         from restarts
     {% endif %}
 

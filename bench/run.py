@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         scale = replace(scale, w1_days=tuple(int(d) for d in args.w1_days.split(",")))
     if args.w3_pupils:
         scale = replace(scale, w3_pupils=tuple(int(p) for p in args.w3_pupils.split(",")))
-    if args.w1_repeats:
+    if args.w1_repeats is not None:
+        if args.w1_repeats < 1:
+            parser.error("--w1-repeats must be 1 or more")
         scale = replace(scale, w1_repeats=args.w1_repeats)
     results = run_bench(scale, args.work / args.scale, set(args.only.split(",")))
     write_results(results, args.out)

@@ -1,7 +1,11 @@
 """`bench.run.median_run`: a W1 morning measured several times is recorded by its median run."""
 
+from pathlib import Path
+
+import pytest
+
 from bench.measure import Measurement
-from bench.run import median_run
+from bench.run import main, median_run
 
 
 def _run(seconds: float, peak: float, ingest: float) -> Measurement:
@@ -24,3 +28,10 @@ def test_an_even_count_takes_the_lower_middle_and_one_run_is_itself() -> None:
     assert median_run([_run(4.0, 1.0, 0), _run(2.0, 1.0, 0)]).seconds == 2.0
     single = median_run([_run(3.0, 7.0, 1.5)])
     assert (single.seconds, single.peak_rss_mib, single.detail["runs_seconds"]) == (3.0, 7.0, [3.0])
+
+
+def test_fewer_than_one_run_is_refused_before_anything_is_measured(tmp_path: Path) -> None:
+    folders = ("--work", str(tmp_path / "work"), "--out", str(tmp_path / "out"))
+    with pytest.raises(SystemExit):
+        main(["--scale", "smoke", "--w1-repeats", "0", *folders])
+    assert not any(tmp_path.iterdir())

@@ -1,11 +1,12 @@
 -- One row per enrolment and academic year, year to date, with the DfE measures:
 -- possible = present + AEA + authorised + unauthorised; persistent absence at 10% or more of
 -- possible sessions missed, severe at 50% or more. Enrolments with no possible session are out.
+-- The sessions are counted week by week, incrementally, in int_enrolment_weekly_counts.
 with
 
-sessions as (
+weeks as (
 
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ ref('int_enrolment_weekly_counts') }}
 
 ),
 
@@ -27,11 +28,11 @@ sessions_by_enrolment as (
         urn,
         upn,
         academic_year,
-        count(*) filter (where category = 'present') as present_sessions,
-        count(*) filter (where category = 'aea') as aea_sessions,
-        count(*) filter (where category = 'authorised') as authorised_absence_sessions,
-        count(*) filter (where category = 'unauthorised') as unauthorised_absence_sessions
-    from sessions
+        sum(present_sessions) as present_sessions,
+        sum(aea_sessions) as aea_sessions,
+        sum(authorised_absence_sessions) as authorised_absence_sessions,
+        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions
+    from weeks
     group by urn, upn, academic_year
 
 ),

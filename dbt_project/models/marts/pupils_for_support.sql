@@ -1,6 +1,7 @@
 -- The attendance hub's action list: one row per enrolment and academic year with at least
 -- one flag (MARTS.md). Support comes first: support_first marks pupils with SEN who reach
--- the penalty-notice threshold.
+-- the penalty-notice threshold. Illness and unauthorised sessions are counted week by week
+-- (int_enrolment_weekly_counts); unresolved N marks need each session's school day.
 with
 
 enrolments as (
@@ -9,9 +10,13 @@ enrolments as (
 
 ),
 
--- Not materialized: read three times (DuckDB would otherwise copy every session once), and
--- each read needs only a few of its columns.
-sessions as not materialized (
+weeks as (
+
+    select * from {{ ref('int_enrolment_weekly_counts') }}
+
+),
+
+sessions as (
 
     select * from {{ ref('fct_sessions') }}
 
@@ -31,33 +36,43 @@ horizon as (
 
 illness as (
 
-    -- `I` is illness in the 2024 and the pre-2024 code sets alike.
     select
         urn,
         upn,
         academic_year,
-        count(*) as illness_sessions
-    from sessions
-    where code = 'I'
+        sum(illness_sessions) as illness_sessions
+    from weeks
     group by urn, upn, academic_year
+
+),
+
+school_weeks as (
+
+    select distinct
+        urn,
+        academic_year,
+        week_start,
+        school_week_number
+    from school_days
 
 ),
 
 unauthorised_by_week as (
 
+    -- A week with an unauthorised session is a school week: G, N, O and U open a session.
     select
-        sessions.urn,
-        sessions.upn,
-        sessions.academic_year,
-        school_days.school_week_number,
-        count(*) as unauthorised_sessions
-    from sessions
-    inner join school_days
+        weeks.urn,
+        weeks.upn,
+        weeks.academic_year,
+        school_weeks.school_week_number,
+        weeks.unauthorised_absence_sessions as unauthorised_sessions
+    from weeks
+    inner join school_weeks
         on
-            sessions.urn = school_days.urn
-            and sessions.session_date = school_days.session_date
-    where sessions.category = 'unauthorised'
-    group by sessions.urn, sessions.upn, sessions.academic_year, school_days.school_week_number
+            weeks.urn = school_weeks.urn
+            and weeks.academic_year = school_weeks.academic_year
+            and weeks.week_start = school_weeks.week_start
+    where weeks.unauthorised_absence_sessions > 0
 
 ),
 

@@ -1,12 +1,13 @@
 -- One row per school, school day and register code of the possible sessions: how many
 -- sessions carried that code. The source of the DfE-style daily extract (docs/bi.md). Not
 -- suppressed, so it stays in the restricted tier; the extract is suppressed when it is made
--- (ingestion/dfe_extract.py).
+-- (ingestion/dfe_extract.py). The counts are int_school_daily_reason_counts (built
+-- incrementally).
 with
 
-sessions as (
+reason_counts as (
 
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ ref('int_school_daily_reason_counts') }}
 
 ),
 
@@ -33,12 +34,11 @@ counted as (
     select
         urn,
         session_date,
-        harmonised_code as register_code,
+        register_code,
         category,
-        count(*) as sessions
-    from sessions
+        sessions
+    from reason_counts
     where is_possible
-    group by urn, session_date, harmonised_code, category
 
 ),
 
@@ -51,7 +51,7 @@ final as (
         counted.register_code,
         counted.category,
         reason_columns.dfe_column,
-        cast(counted.sessions as integer) as sessions,
+        counted.sessions,
         horizon.as_of
     from counted
     inner join school_days

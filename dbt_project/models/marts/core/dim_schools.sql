@@ -9,22 +9,57 @@ schools as (
 
 ),
 
+school_dates as (
+
+    select * from {{ ref('int_school_daily_counts') }}
+
+),
+
 sessions as (
 
     select * from {{ ref('fct_sessions') }}
 
 ),
 
+latest_open_days as (
+
+    -- The dates on which some mark opens a session (open_sessions > 0): the latest open
+    -- session is on the latest of them, so only that day's sessions are read, not the year's.
+    select
+        urn,
+        max(session_date) as session_date
+    from school_dates
+    where open_sessions > 0
+    group by urn
+
+),
+
+oldest_latest_day as (
+
+    select min(session_date) as session_date from latest_open_days
+
+),
+
 latest_open_sessions as (
 
     select
-        urn,
-        max(session_key) as latest_open_session_key,
-        arg_max(session_date, session_key) as latest_open_session_date,
-        arg_max(session, session_key) as latest_open_session
+        sessions.urn,
+        max(sessions.session_key) as latest_open_session_key,
+        arg_max(sessions.session_date, sessions.session_key) as latest_open_session_date,
+        arg_max(sessions.session, sessions.session_key) as latest_open_session
     from sessions
-    where opens_school_session
-    group by urn
+    inner join latest_open_days
+        on
+            sessions.urn = latest_open_days.urn
+            and sessions.session_date = latest_open_days.session_date
+    -- Implied by the join, but DuckDB then skips the row groups of older sessions (day 150
+    -- of the bench: 0.6 to 1.0 s down to 0.02 s).
+    where
+        sessions.opens_school_session
+        and sessions.session_date >= (
+            select oldest_latest_day.session_date from oldest_latest_day
+        )
+    group by sessions.urn
 
 ),
 

@@ -251,16 +251,16 @@ def cutoff_for(locations: Locations, register_day: date | None) -> str | None:
         return None
     cutoff = end_of_day(register_day)
     with connect(locations.warehouse_db, read_only=True) as con:
+        # Each column's maximum on its own: DuckDB takes it from the row groups' statistics,
+        # where the maximum of an expression reads every stored event (1.4 s at day 150).
         latest = con.execute(
-            """
-            select max(greatest(transaction_time, extracted_at)) from (
-                select transaction_time, extracted_at from events.school_events
-                union all
-                select transaction_time, extracted_at from events.pupil_events
-                union all
-                select transaction_time, extracted_at from events.mark_events
+            "select greatest("
+            + ", ".join(
+                f"(select max({column}) from events.{table})"
+                for table in ("school_events", "pupil_events", "mark_events")
+                for column in ("transaction_time", "extracted_at")
             )
-            """
+            + ")"
         ).fetchone()[0]
     if latest is None or latest <= cutoff:
         return None

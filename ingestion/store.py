@@ -183,11 +183,11 @@ def append_news(
     would only when no two of the files share a stream key (`ingest` makes its rounds so).
     """
     key = ", ".join(stream.key)
-    state = (
-        "md5(concat_ws('|', "
-        + ", ".join(f"coalesce(cast({c} as varchar), '')" for c in stream.state)
-        + "))"
-    )
+    as_text = {c: f"coalesce(cast({c} as varchar), '')" for c in stream.state}
+    # Compared as a struct, not as a hash: hashing every stored row of the keys cost more than
+    # the comparison. The event id keeps its md5 of the state, computed for the news alone.
+    state = "struct_pack(" + ", ".join(f"{c} := {t}" for c, t in as_text.items()) + ")"
+    state_hash = f"md5(concat_ws('|', {', '.join(as_text.values())}))"
     columns = ", ".join(stream.columns)
     event_type = f"""case
         when previous_state is null then '{stream.first_event}'
@@ -200,37 +200,35 @@ def append_news(
     previous_leaving = (
         ", lag(leaving_date) over history as previous_leaving" if stream is PUPIL_STREAM else ""
     )
-    # Every stream's key starts with the school: the stored rows of other schools cannot be
-    # history of these rows. As literals, the bounds let DuckDB skip the stored row groups
-    # outside them (its min/max statistics), so a round reads the stored stream of its own
-    # schools, not the whole national stream (rounds take files in school order).
-    lowest_urn, highest_urn = con.execute(f"select min(urn), max(urn) from {incoming}").fetchone()
+    known_rows = _stored_rows_bounds(con, stream, incoming)
     con.execute(
         f"""
         create or replace temp table news as
         with incoming_rows as (
-            select *, {state} as state_hash from {incoming}
+            select *, {state} as state from {incoming}
         ),
-        keys as (select distinct {key} from incoming_rows),
         known as (
-            select {columns}, transaction_time, extracted_at, {state} as state_hash,
+            select {columns}, transaction_time, extracted_at, {state} as state,
                 null::integer as line, null::integer as file_no, false as is_incoming
             from {stream.table}
-            semi join keys using ({key})
-            where urn between ? and ?
+            where {known_rows}
+                -- Keys hashed to one integer: a semi-join on the key's strings took longer.
+                -- A hash shared by another key only lets a row through that lands in another
+                -- partition of the window below.
+                and hash({key}) in (select hash({key}) from incoming_rows)
         ),
         history as (
-            select {columns}, transaction_time, extracted_at, state_hash, line, file_no,
+            select {columns}, transaction_time, extracted_at, state, line, file_no,
                 is_incoming
             from known
             union all
-            select {columns}, transaction_time, extracted_at, state_hash, line, file_no,
+            select {columns}, transaction_time, extracted_at, state, line, file_no,
                 true as is_incoming
             from incoming_rows
         ),
         placed as (
             select *,
-                lag(state_hash) over history as previous_state{previous_leaving}
+                lag(state) over history as previous_state{previous_leaving}
             from history
             window history as (
                 partition by {key}
@@ -238,16 +236,16 @@ def append_news(
             )
         )
         select
-            md5(concat_ws('|', '{stream.table}', state_hash, {key},
+            md5(concat_ws('|', '{stream.table}', {state_hash}, {key},
                 cast(transaction_time as varchar), cast(extracted_at as varchar)))
                 as event_id,
             {event_type} as event_type,
             {columns}, transaction_time, extracted_at,
             now() as ingested_at, ? as load_id, line as source_line, file_no
         from placed
-        where is_incoming and previous_state is distinct from state_hash
+        where is_incoming and previous_state is distinct from state
         """,
-        [lowest_urn, highest_urn, load_id],
+        [load_id],
     )
     files = pa.table(
         {
@@ -269,3 +267,26 @@ def append_news(
     counts = dict(con.execute("select file_no, count(*) from news group by file_no").fetchall())
     con.execute("drop table news")
     return [int(counts.get(number, 0)) for number in range(len(source_files))]
+
+
+def _stored_rows_bounds(con: duckdb.DuckDBPyConnection, stream: EventStream, incoming: str) -> str:
+    """A filter on the stored stream that keeps every row the `incoming` keys could have, in
+    literals, so that DuckDB skips the stored row groups outside it (their min/max statistics).
+    Every stream's key starts with the school and rounds take files in school order, so a
+    round reads the stored stream of its own schools, not the national one; the marks' dates
+    keep a morning to the stored days of its extracts' window (marks are stored a morning at
+    a time)."""
+    bounded = ["urn", "session_date"] if "session_date" in stream.key else ["urn"]
+    ranges = []
+    for column in bounded:
+        lowest, highest = con.execute(
+            f"select cast(min({column}) as varchar), cast(max({column}) as varchar) from {incoming}"
+        ).fetchone()
+        if lowest is None:
+            return "false"
+        ranges.append(f"{column} between {_literal(lowest)} and {_literal(highest)}")
+    return " and ".join(ranges)
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

@@ -10,7 +10,9 @@ enrolments as (
 
 ),
 
-weeks as (
+-- Not materialized: read twice, and DuckDB would otherwise copy every enrolment's weeks
+-- (7.5 million rows at day 150) before either read.
+weeks as not materialized (
 
     select * from {{ ref('int_enrolment_weekly_counts') }}
 

@@ -17,6 +17,13 @@
 -- backwards). "New" is ingested after the previous build's watermark (`loaded_through`),
 -- which holds only while the events stored up to it are exactly those that build read.
 -- Another cut-off than the table's empties it first (pre-hook), and an empty table rebuilds.
+-- The watermark is read before the build as a literal when it holds
+-- (macros/sessions_watermark.sql); otherwise this SQL works it out.
+{% set previous_watermark = previous_events_watermark(
+    'select ingested_at from ' ~ ref('stg_register__mark_events')
+    ~ ' union all select ingested_at from ' ~ ref('stg_register__pupil_events')
+) %}
+
 with
 
 -- Not materialized: read three times, and DuckDB would otherwise copy every stored event
@@ -70,7 +77,27 @@ loaded as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and previous_watermark is not none %}
+
+    watermark as (
+
+        select {{ previous_watermark }} as loaded_through
+
+    ),
+
+    changed_marks as (
+
+        select
+            mark_events.urn,
+            mark_events.upn,
+            mark_events.session_date,
+            mark_events.session
+        from mark_events
+        where mark_events.ingested_at > {{ previous_watermark }}
+
+    ),
+
+{% elif is_incremental() %}
 
     previous_build as (
 
@@ -113,6 +140,10 @@ loaded as (
             or mark_events.ingested_at > watermark.loaded_through
 
     ),
+
+{% endif %}
+
+{% if is_incremental() %}
 
     changed_enrolments as (
 

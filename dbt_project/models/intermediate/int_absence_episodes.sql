@@ -73,31 +73,46 @@ sessions_stamp as (
 
     ),
 
+    unended_episodes as (
+
+        select
+            stored_episodes.urn,
+            stored_episodes.upn,
+            stored_episodes.start_key,
+            stored_episodes.ended_by_key
+        from stored_episodes
+        where
+            stored_episodes.ended_by_key is null
+            or stored_episodes.ended_by_key
+            >= (select min(changed_enrolments.first_changed_key) from changed_enrolments)
+
+    ),
+
     restarts as (
 
         -- The latest stored episode starting before the first rewritten session: when the
         -- present or AEA session that ended it came before that session too, it is final,
-        -- and so is every earlier one; else it is recomputed. arg_max_null: a null
-        -- ended_by_key (the enrolment's last run) must not give way to an earlier episode's.
+        -- and so is every earlier one; else the enrolment restarts from its start. Only the
+        -- latest episode before a session can be unended at it (an earlier one was ended
+        -- before the next began), so the stored episodes ended before every enrolment's
+        -- first rewritten session are left out before the join: nearly all of them.
         select
             changed_enrolments.urn,
             changed_enrolments.upn,
-            case
-                when
-                    arg_max_null(stored_episodes.ended_by_key, stored_episodes.start_key)
-                    < any_value(changed_enrolments.first_changed_key)
-                    then any_value(changed_enrolments.first_changed_key)
-                else coalesce(
-                    max(stored_episodes.start_key),
-                    any_value(changed_enrolments.first_changed_key)
-                )
-            end as restart_key
+            coalesce(
+                max(unended_episodes.start_key),
+                any_value(changed_enrolments.first_changed_key)
+            ) as restart_key
         from changed_enrolments
-        left join stored_episodes
+        left join unended_episodes
             on
-                changed_enrolments.urn = stored_episodes.urn
-                and changed_enrolments.upn = stored_episodes.upn
-                and changed_enrolments.first_changed_key > stored_episodes.start_key
+                changed_enrolments.urn = unended_episodes.urn
+                and changed_enrolments.upn = unended_episodes.upn
+                and changed_enrolments.first_changed_key > unended_episodes.start_key
+                and (
+                    unended_episodes.ended_by_key is null
+                    or changed_enrolments.first_changed_key <= unended_episodes.ended_by_key
+                )
         group by changed_enrolments.urn, changed_enrolments.upn
 
     ),

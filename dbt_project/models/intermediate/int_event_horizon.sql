@@ -19,19 +19,16 @@ school_events as (
 
 ),
 
-all_events as (
-
-    select transaction_time from mark_events
-    union all
-    select transaction_time from pupil_events
-    union all
-    select transaction_time from school_events
-
-),
-
+-- Each stream's maximum on its own: DuckDB answers a column's maximum from its row groups'
+-- statistics, where the maximum over the union read every stored event's transaction time.
 horizon as (
 
-    select max(transaction_time) as as_of from all_events
+    select
+        greatest(
+            (select max(mark_events.transaction_time) from mark_events),
+            (select max(pupil_events.transaction_time) from pupil_events),
+            (select max(school_events.transaction_time) from school_events)
+        ) as as_of
 
 )
 

@@ -8,8 +8,12 @@
 {% macro empty_if_built_with_another_cutoff() -%}
     {% if is_incremental() %}
         delete from {{ this }}
-        where exists (
-            select 1 from {{ this }} where built_as_of is distinct from {{ as_of_cutoff() }}
-        )
+        where {{ built_with_another_cutoff() }}
     {% endif %}
+{%- endmacro %}
+
+{#- Whether this model's table holds rows built with another `as_of` cut-off than this build's
+    (its pre-hook above will empty it). -#}
+{% macro built_with_another_cutoff() -%}
+    exists (select 1 from {{ this }} where built_as_of is distinct from {{ as_of_cutoff() }})
 {%- endmacro %}

@@ -29,8 +29,7 @@
 -#}
 {% macro previous_sessions_stamp() -%}
     {%- set stamped = (
-        'from ' ~ this ~ ' where not exists (select 1 from ' ~ this
-        ~ ' where built_as_of is distinct from ' ~ as_of_cutoff() ~ ')'
+        'from ' ~ this ~ ' where not ' ~ built_with_another_cutoff()
     ) -%}
     {%- set through = 'max(sessions_loaded_through)' -%}
     {%- set events = 'arg_max(sessions_events_loaded, sessions_loaded_through)' -%}
@@ -90,8 +89,7 @@
     {%- endif -%}
     {%- set row = run_query(
         'with previous_build as (select loaded_through, events_loaded from ' ~ this
-        ~ ' where not exists (select 1 from ' ~ this
-        ~ ' where built_as_of is distinct from ' ~ as_of_cutoff() ~ ')'
+        ~ ' where not ' ~ built_with_another_cutoff()
         ~ ' order by loaded_through desc limit 1), '
         ~ 'ingestions as (' ~ ingestions ~ ') '
         ~ 'select cast(loaded_through as varchar) from previous_build '

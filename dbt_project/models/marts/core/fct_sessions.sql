@@ -77,73 +77,66 @@ loaded as (
 
 ),
 
-{% if is_incremental() and previous_watermark is not none %}
-
-    watermark as (
-
-        select {{ previous_watermark }} as loaded_through
-
-    ),
-
-    changed_marks as (
-
-        select
-            mark_events.urn,
-            mark_events.upn,
-            mark_events.session_date,
-            mark_events.session
-        from mark_events
-        where mark_events.ingested_at > {{ previous_watermark }}
-
-    ),
-
-{% elif is_incremental() %}
-
-    previous_build as (
-
-        select
-            loaded_through,
-            events_loaded
-        from {{ this }}
-        order by loaded_through desc
-        limit 1
-
-    ),
-
-    watermark as (
-
-        -- The previous build's watermark holds if exactly the events it read are stored at or
-        -- before it: none has been stored since with an earlier ingested_at (a repair, a
-        -- restore) and none has gone. Otherwise, or on an empty table, it is null and every
-        -- session is recomputed.
-        select max(previous_build.loaded_through) as loaded_through
-        from previous_build
-        where previous_build.events_loaded = (
-            select count(*)
-            from ingestions
-            where ingestions.ingested_at <= previous_build.loaded_through
-        )
-
-    ),
-
-    changed_marks as (
-
-        select
-            mark_events.urn,
-            mark_events.upn,
-            mark_events.session_date,
-            mark_events.session
-        from mark_events
-        cross join watermark
-        where
-            watermark.loaded_through is null
-            or mark_events.ingested_at > watermark.loaded_through
-
-    ),
-
-{% endif %}
-
 {% if is_incremental() %}
+
+    {% if previous_watermark is not none %}
+
+        watermark as (
+
+            select {{ previous_watermark }} as loaded_through
+
+        ),
+
+    {% else %}
+
+        previous_build as (
+
+            select
+                loaded_through,
+                events_loaded
+            from {{ this }}
+            order by loaded_through desc
+            limit 1
+
+        ),
+
+        watermark as (
+
+            -- The previous build's watermark holds if exactly the events it read are stored
+            -- at or before it: none has been stored since with an earlier ingested_at (a
+            -- repair, a restore) and none has gone. Otherwise, or on an empty table, it is
+            -- null and every session is recomputed.
+            select max(previous_build.loaded_through) as loaded_through
+            from previous_build
+            where previous_build.events_loaded = (
+                select count(*)
+                from ingestions
+                where ingestions.ingested_at <= previous_build.loaded_through
+            )
+
+        ),
+
+    {% endif %}
+
+    changed_marks as (
+
+        select
+            mark_events.urn,
+            mark_events.upn,
+            mark_events.session_date,
+            mark_events.session
+        from mark_events
+        {% if previous_watermark is not none %}
+            -- A literal: DuckDB skips the row groups stored before it.
+            where mark_events.ingested_at > {{ previous_watermark }}
+        {% else %}
+            cross join watermark
+            where
+                watermark.loaded_through is null
+                or mark_events.ingested_at > watermark.loaded_through
+        {% endif %}
+
+    ),
 
     changed_enrolments as (
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -27,12 +28,27 @@ class Measurement:
 
 
 class StepFailed(Exception):
-    """A measured step did not finish; the message has the end of its log."""
+    """A measured step did not finish; the message has the end of its log, `measurement` its
+    time and memory until it ended and `detail["outcome"]` why (failed, out of time, out of
+    memory)."""
+
+    def __init__(self, message: str, measurement: Measurement) -> None:
+        super().__init__(message)
+        self.measurement = measurement
 
 
-def run_python(name: str, module: str, args: list[str], log: Path) -> Measurement:
+def run_python(
+    name: str,
+    module: str,
+    args: list[str],
+    log: Path,
+    time_limit: float | None = None,
+    memory_limit_mib: float | None = None,
+) -> Measurement:
     """`python -m module args` in a child process whose output goes to `log`; the child may
-    write a JSON detail file named by its last argument."""
+    write a JSON detail file named by its last argument. A step still running after
+    `time_limit` seconds, or whose processes hold more than `memory_limit_mib` together, is
+    stopped (with everything it started) and raises StepFailed."""
     log.parent.mkdir(parents=True, exist_ok=True)
     detail_file = log.with_suffix(".json")
     detail_file.unlink(missing_ok=True)
@@ -43,32 +59,47 @@ def run_python(name: str, module: str, args: list[str], log: Path) -> Measuremen
             [sys.executable, "-m", module, *args, str(detail_file)],
             stdout=out,
             stderr=subprocess.STDOUT,
+            # Its own process group, to stop it with everything it started; without limits
+            # it stays in ours, so that ^C on `make bench` reaches it.
+            start_new_session=time_limit is not None or memory_limit_mib is not None,
         )
-        peaks = _PeakSampler(process.pid)
+        peaks = _PeakSampler(process.pid, memory_limit_mib)
         peaks.start()
-        _, status, _ = os.wait4(process.pid, 0)
+        try:
+            process.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            peaks.stopped = f"out of time: stopped after {time_limit:g} s"
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         peaks.stop()
     seconds = time.perf_counter() - started
     after = os.getloadavg()
-    if os.waitstatus_to_exitcode(status) != 0:
-        tail = log.read_text(errors="replace")[-4000:]
-        raise StepFailed(f"{name} failed (log {log}):\n{tail}")
     detail = json.loads(detail_file.read_text()) if detail_file.exists() else {}
     detail["tree_peak_rss_mib"] = round(sum(peaks.peaks.values()) / 1024, 1)
     peak = max(peaks.peaks.values(), default=0) / 1024
-    return Measurement(name, round(seconds, 2), round(peak, 1), before, after, detail)
+    measured = Measurement(name, round(seconds, 2), round(peak, 1), before, after, detail)
+    if peaks.stopped or process.returncode != 0:
+        detail["outcome"] = peaks.stopped or f"failed (exit status {process.returncode})"
+        tail = log.read_text(errors="replace")[-4000:]
+        raise StepFailed(f"{name}: {detail['outcome']} (log {log}):\n{tail}", measured)
+    return measured
 
 
 class _PeakSampler(threading.Thread):
     """Samples VmHWM (peak resident set, KiB) of a process and its descendants every 0.1 s.
 
     Not getrusage: on Linux a child's ru_maxrss starts from its parent's at fork and survives
-    exec, so a small step would report the bench runner's own size."""
+    exec, so a small step would report the bench runner's own size. With a memory limit, the
+    process group is killed when the resident sets (VmRSS) add up to more: a peer that would
+    take the whole machine is stopped before the kernel's OOM killer picks a victim (which can
+    be the PostgreSQL server)."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, memory_limit_mib: float | None = None) -> None:
         super().__init__(daemon=True)
         self.root = root
+        self.memory_limit_kib = memory_limit_mib * 1024 if memory_limit_mib else None
         self.peaks: dict[int, int] = {}
+        self.stopped = ""
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -80,6 +111,7 @@ class _PeakSampler(threading.Thread):
         self.join()
 
     def _sample(self) -> None:
+        resident = 0
         for pid in _descendants(self.root):
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
@@ -88,6 +120,14 @@ class _PeakSampler(threading.Thread):
             for line in status.splitlines():
                 if line.startswith("VmHWM:"):
                     self.peaks[pid] = max(self.peaks.get(pid, 0), int(line.split()[1]))
+                elif line.startswith("VmRSS:"):
+                    resident += int(line.split()[1])
+        if self.memory_limit_kib and resident > self.memory_limit_kib and not self.stopped:
+            self.stopped = f"out of memory: stopped at {resident / 1024:.0f} MiB"
+            try:
+                os.killpg(self.root, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _descendants(root: int) -> list[int]:

@@ -44,6 +44,10 @@ SEN_COLUMNS = [
     "severe_absence_enrolments",
     "suppressed",
 ]
+PEER_APPLICATION = "attendance-bench-peer"
+POSTGRES = (
+    f"host=127.0.0.1 port=5432 user=postgres dbname=postgres application_name={PEER_APPLICATION}"
+)
 SMALL = 5  # counts from 1 to SMALL - 1 are withheld (dbt var suppress_counts_below)
 CODE_SET_2024_FROM = "2024-08-19"
 CATEGORIES = ("present", "aea", "authorised", "unauthorised")
@@ -199,7 +203,7 @@ def run_postgres(source: Path, out: Path) -> dict[str, float]:
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as pg:
+    with psycopg.connect(POSTGRES) as pg:
         pg.execute("drop schema if exists attendance_bench cascade")
         pg.execute("create schema attendance_bench")
         duck = duckdb.connect()
@@ -249,6 +253,20 @@ def run_postgres(source: Path, out: Path) -> dict[str, float]:
         timings["query_seconds"] = round(time.perf_counter() - started, 2)
         pg.execute("drop schema attendance_bench cascade")
     return timings
+
+
+def stop_postgres() -> None:
+    """After the postgres peer was stopped: its server-side statement would run on (a backend
+    notices a lost client only when it next writes to it) and hold the schema's locks."""
+    import psycopg
+
+    with psycopg.connect(POSTGRES, autocommit=True) as pg:
+        pg.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where application_name = %s and pid <> pg_backend_pid()",
+            (PEER_APPLICATION,),
+        )
+        pg.execute("drop schema if exists attendance_bench cascade")
 
 
 _EVENT_ORDER = (

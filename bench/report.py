@@ -72,24 +72,32 @@ def write_report(results: dict[str, Any], path: Path) -> None:
             "",
             "## Peers: pupil_attendance and attendance_by_sen from the same event store",
             "",
-            "Each peer reads the event tables (Parquet export of the store of "
-            f"{results.get('peers_store', 'the W1 run')}) and its results are checked equal to "
-            "the pipeline's published marts before its time "
-            "counts.",
+            "On each workload, each peer reads the event tables as the pipeline's run left them "
+            "(a Parquet export) and computes the two marts; its results are checked equal to "
+            "the pipeline's before its time counts. A peer is stopped at its time or memory "
+            "limit, and not run on a larger store after that.",
             "",
-            "| peer | process s | compute s | peak MiB | rows checked | load before |",
-            "|---|---:|---:|---:|---|---|",
+            "| workload | mark events | pipeline s | peer | process s | compute s | peak MiB "
+            "| rows checked | load before |",
+            "|---|---:|---:|---|---:|---:|---:|---|---|",
         ]
-        for name, p in results["peers"].items():
-            d = p["detail"]
-            rows = ", ".join(f"{k} {v:,}" for k, v in d.get("rows_checked_equal", {}).items())
-            extra = ""
-            if "load_seconds" in d:
-                extra = f" (load {d['load_seconds']} s, queries {d['query_seconds']} s)"
-            lines.append(
-                f"| {name} | {p['seconds']} | {d.get('compute_seconds')}{extra} "
-                f"| {p['peak_rss_mib']} | {rows} | {_load(p['loadavg_before'])} |"
-            )
+        for workload, ran in results["peers"].items():
+            ours = results["workloads"].get(workload, {}).get("seconds", "")
+            for name, p in ran.items():
+                d = p["detail"]
+                rows = ", ".join(f"{k} {v:,}" for k, v in d.get("rows_checked_equal", {}).items())
+                compute = d.get("outcome") or d.get("compute_seconds")
+                if "load_seconds" in d:
+                    compute = (
+                        f"{compute} (load {d['load_seconds']} s, queries {d['query_seconds']} s)"
+                    )
+                marks = d.get("store_mark_events")
+                lines.append(
+                    f"| {workload} | {f'{marks:,}' if marks else ''} | {ours} | {name} "
+                    f"| {p['seconds'] if p['seconds'] is not None else ''} | {compute} "
+                    f"| {p['peak_rss_mib'] or ''} | {rows} "
+                    f"| {_load(p['loadavg_before']) if p['loadavg_before'] else ''} |"
+                )
     if results.get("verdicts"):
         lines += ["", "## Targets", ""] + [f"- {v}" for v in results["verdicts"]]
     for note in results.get("notes", []):

@@ -40,6 +40,9 @@ TARGETS = {
     "w3_seconds": 600.0,
     "peak_rss_mib": 8 * 1024.0,
 }
+# A peer holding more than this is stopped: the machine has 24 GiB and the PostgreSQL server
+# must keep running beside it.
+PEER_MEMORY_LIMIT_MIB = 20 * 1024.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--w3-pupils", help="comma-separated W3 sizes (default: scale's)")
     parser.add_argument(
         "--w1-repeats", type=int, help="measured runs of each W1 morning (default: scale's)"
+    )
+    parser.add_argument(
+        "--peer-time-limit", type=float, help="seconds before a peer is stopped (default: 600)"
     )
     parser.add_argument(
         "--combine",
@@ -77,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.w1_repeats < 1:
             parser.error("--w1-repeats must be 1 or more")
         scale = replace(scale, w1_repeats=args.w1_repeats)
+    if args.peer_time_limit is not None:
+        scale = replace(scale, peer_time_limit=args.peer_time_limit)
     results = run_bench(scale, args.work / args.scale, set(args.only.split(",")))
     write_results(results, args.out)
     return 0
@@ -96,25 +104,35 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     record's own commit and machine are the latest run's."""
     latest = max(runs, key=lambda run: run["date"])
     combined = {**latest, "workloads": {}, "peers": {}, "runs": []}
+    combined.pop("peers_store", None)
     for run in runs:
-        for part in ("workloads", "peers"):
-            for name, record in run[part].items():
-                # A record that was itself combined keeps each row's own date and commit.
-                combined[part][name] = {
+        dated = {"date": run["date"], "commit": run["commit"]}
+        for name, record in run["workloads"].items():
+            # A record that was itself combined keeps each row's own date and commit.
+            combined["workloads"][name] = {**record, "detail": {**dated, **record["detail"]}}
+        for workload, ran in _peers_by_workload(run).items():
+            for name, record in ran.items():
+                combined["peers"].setdefault(workload, {})[name] = {
                     **record,
-                    "detail": {"date": run["date"], "commit": run["commit"], **record["detail"]},
+                    "detail": {**dated, **record["detail"]},
                 }
         combined["runs"].extend(
             {"cpu": run["machine"]["cpu"], **listed}
             for listed in run.get("runs") or [{k: run[k] for k in ("date", "commit", "scale")}]
         )
-        if run["peers"] and "peers_store" in run:
-            # The workload whose store the peers read, for comparing with them.
-            combined["peers_store"] = run["peers_store"]
         combined["notes"] = run.get("notes", []) or combined.get("notes", [])
         combined["failures"] = {**combined.get("failures", {}), **run.get("failures", {})}
     combined["date"] = max(run["date"] for run in runs)
     return combined
+
+
+def _peers_by_workload(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The peers of a run by the workload whose store they read. Records written before the
+    peers ran on every workload held one store's peers, named by `peers_store`."""
+    peers = run.get("peers") or {}
+    if "peers_store" in run and all("seconds" in p for p in peers.values()):
+        return {run["peers_store"]: peers}
+    return peers
 
 
 def run_bench(scale: Scale, work: Path, parts: set[str]) -> dict[str, Any]:
@@ -171,17 +189,12 @@ def run_bench(scale: Scale, work: Path, parts: set[str]) -> dict[str, Any]:
                 f"{measured.name}: {measured.seconds} s (runs: "
                 f"{', '.join(str(r.seconds) for r in repeats)}), peak {measured.peak_rss_mib} MiB"
             )
-    # The peers on the first measured morning's store (day 5: 2.5 M mark events): pandas holds
-    # its whole input in memory, and day 150's 75 M events do not fit this machine that way.
-    peers_day = scale.w1_days[0]
-    peers_run = work / f"w1-day{peers_day}" / "run"
-    if "peers" in parts and (peers_run / "warehouse" / "published").exists():
-        results["peers"] = run_peers(scale, peers_run)
-        results["peers_store"] = f"W1_day{peers_day}"
     if "W2" in parts:
         results["workloads"]["W2_replay"] = run_replay(scale, work / "w2").as_record()
     if "W3" in parts:
         run_national(scale, work / "w3", results)
+    if "peers" in parts:
+        results["peers"] = run_peers(scale, work, results)
     return results
 
 
@@ -289,17 +302,39 @@ def verdicts(results: dict[str, Any]) -> list[str]:
         found.append(f"W3 (a national day): the largest size that fits the targets is {largest}")
     else:
         found.append("W3 (a national day, 8 million pupils): not measured in this run")
-    peers = results["peers"]
-    w1 = [w for n, w in workloads.items() if n.startswith("W1")]
-    if peers and w1:
-        ours = workloads.get(results.get("peers_store", ""), w1[-1])["seconds"]
-        for name, p in peers.items():
-            faster = "faster" if ours < p["seconds"] else "SLOWER"
-            found.append(
-                f"pipeline ({ours:g} s, landing files to publication) {faster} than {name} "
-                f"({p['seconds']:g} s, two marts from the event store)"
-            )
+    for workload, ran in results["peers"].items():
+        if workload not in workloads:
+            continue
+        ours = workloads[workload]["seconds"]
+        for name, p in ran.items():
+            found.append(peer_verdict(workload, ours, name, p))
     return found
+
+
+def peer_verdict(workload: str, ours: float, peer: str, record: dict[str, Any]) -> str:
+    """The pipeline's time on a workload against a peer's on the same store. The pipeline's
+    includes everything it does (W1 and W3: ingesting the day's extracts, every mart, the
+    audit and publication; W2: every mart and its tests); the peer's is two marts from the
+    event store as it stood after the pipeline's run, so it does less work on the same data."""
+    outcome = record["detail"].get("outcome")
+    if peer == "duckdb":
+        if outcome:
+            return f"{workload}: the bare DuckDB bound did not finish ({outcome})"
+        return (
+            f"{workload}: pipeline {ours:g} s is {ours / record['seconds']:.1f}x the bare "
+            f"DuckDB bound ({record['seconds']:g} s, two marts from the event store, no framework)"
+        )
+    if outcome:
+        return f"{workload}: pipeline ({ours:g} s) faster than {peer} ({outcome})"
+    if ours < record["seconds"]:
+        return (
+            f"{workload}: pipeline ({ours:g} s) faster than {peer} ({record['seconds']:g} s, "
+            f"{record['seconds'] / ours:.1f}x the pipeline's)"
+        )
+    return (
+        f"{workload}: pipeline ({ours:g} s) SLOWER than {peer} ({record['seconds']:g} s): MISSED "
+        f"by {ours / record['seconds']:.1f}x"
+    )
 
 
 def run_replay(scale: Scale, work: Path) -> Measurement:
@@ -335,21 +370,89 @@ def run_replay(scale: Scale, work: Path) -> Measurement:
     return measured
 
 
-def run_peers(scale: Scale, run: Path) -> dict[str, Any]:
-    """Each peer on the event store of a W1 run, checked equal to its publication."""
-    source = run / "peers" / "input"
-    export_events(run / "warehouse" / "warehouse.duckdb", source)
-    published = run / "warehouse" / "published" / "published.duckdb"
-    peers: dict[str, Any] = {}
-    for peer in scale.peers:
-        out = run / "peers" / peer
-        measured: Measurement = run_python(
-            f"peer {peer}", "bench.peers", [peer, str(source), str(out)], run / f"peer-{peer}.log"
-        )
-        measured.detail["rows_checked_equal"] = check_equal(published, out, peer)
-        peers[peer] = measured.as_record()
-        print(f"{measured.name}: {measured.seconds} s, peak {measured.peak_rss_mib} MiB")
+def peer_stores(scale: Scale, work: Path) -> list[tuple[str, Path, Path]]:
+    """(workload, its warehouse, the database holding its marts) for each workload whose run
+    under `work` built its marts: every W1 morning, the W2 replay and the largest W3 size."""
+    published = Path("published", "published.duckdb")
+    found = [
+        (f"W1_day{day}", work / f"w1-day{day}" / "run" / "warehouse", published)
+        for day in scale.w1_days
+    ]
+    if (work / "w2" / "run" / "replay.json").exists():
+        # The replay builds the marts in the warehouse and publishes nothing.
+        found.append(("W2_replay", work / "w2" / "run" / "warehouse", Path("warehouse.duckdb")))
+    national = [
+        (f"W3_{pupils}", work / "w3" / str(pupils) / "run" / "warehouse", published)
+        for pupils in sorted(scale.w3_pupils)
+    ]
+    found += [w for w in national if (w[1] / w[2]).exists()][-1:]
+    return [
+        (name, warehouse / "warehouse.duckdb", warehouse / marts)
+        for name, warehouse, marts in found
+        if (warehouse / marts).exists()
+    ]
+
+
+def run_peers(scale: Scale, work: Path, results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each peer on the event store of every workload, its results checked equal to that
+    workload's marts. A peer is stopped after `scale.peer_time_limit` seconds or at
+    PEER_MEMORY_LIMIT_MIB, and is not run again on a larger store: it would not finish there
+    either, and each try costs the limit."""
+    import bench.peers
+
+    stopped: dict[str, tuple[int, str]] = {}  # peer: mark events of the store, and workload
+    peers: dict[str, dict[str, Any]] = {}
+    for workload, warehouse_db, marts_db in peer_stores(scale, work):
+        marks = store_figures(warehouse_db)["store_mark_events"]
+        folder = warehouse_db.parent.parent / "peers"
+        export_events(warehouse_db, folder / "input")
+        ran = peers[workload] = {}
+        bound = results["workloads"].get(workload, {}).get("detail", {}).get("bare_duckdb")
+        for peer in scale.peers:
+            if peer == "duckdb" and bound:
+                # W2's bound, measured on this store in this run.
+                checked = {"rows_checked_equal": bound["rows_checked_equal"]}
+                ran[peer] = {**bound, "detail": {**bound["detail"], **checked}}
+                continue
+            if peer in stopped and marks >= stopped[peer][0]:
+                ran[peer] = _not_run(peer, f"stopped on the store of {stopped[peer][1]}")
+                print(f"peer {peer} on {workload}: {ran[peer]['detail']['outcome']}")
+                continue
+            out = folder / peer
+            try:
+                measured = run_python(
+                    f"peer {peer}",
+                    "bench.peers",
+                    [peer, str(folder / "input"), str(out)],
+                    folder / f"{peer}.log",
+                    time_limit=scale.peer_time_limit,
+                    memory_limit_mib=PEER_MEMORY_LIMIT_MIB,
+                )
+            except StepFailed as failure:
+                measured = failure.measurement
+                stopped[peer] = (marks, workload)
+                if peer == "postgres":
+                    bench.peers.stop_postgres()
+            else:
+                measured.detail["rows_checked_equal"] = check_equal(marts_db, out, peer)
+            measured.detail["store_mark_events"] = marks
+            ran[peer] = measured.as_record()
+            print(
+                f"peer {peer} on {workload}: {measured.seconds} s, peak "
+                f"{measured.peak_rss_mib} MiB {measured.detail.get('outcome', '')}"
+            )
     return peers
+
+
+def _not_run(peer: str, why: str) -> dict[str, Any]:
+    return {
+        "name": f"peer {peer}",
+        "seconds": None,
+        "peak_rss_mib": None,
+        "loadavg_before": None,
+        "loadavg_after": None,
+        "detail": {"outcome": f"not run: {why}, a smaller one"},
+    }
 
 
 def store_figures(warehouse_db: Path) -> dict[str, int]:

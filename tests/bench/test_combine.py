@@ -47,14 +47,52 @@ def test_combining_a_combined_record_keeps_each_rows_date_and_runs(tmp_path: Pat
     assert "at `ccc` (cpu B)" in (tmp_path / "RESULTS.md").read_text()
 
 
-def test_the_peers_are_compared_with_the_morning_whose_store_they_read() -> None:
+def _peer(seconds: float | None, outcome: str | None = None) -> dict:
+    detail = {"outcome": outcome} if outcome else {"compute_seconds": seconds}
+    return {
+        "name": "peer",
+        "seconds": seconds,
+        "peak_rss_mib": 100.0,
+        "loadavg_before": [1.0, 1.0, 1.0],
+        "loadavg_after": [1.0, 1.0, 1.0],
+        "detail": detail,
+    }
+
+
+def test_each_workload_is_compared_with_the_peers_on_its_own_store() -> None:
     recorded = json.loads((BENCH_DIR / "results.json").read_text())
-    with_peers = _single_run("2026-01-01T00:00:00+00:00", "aaa", recorded, "W1_day5")
-    with_peers.update(peers=copy.deepcopy(recorded["peers"]), peers_store="W1_day5")
-    later = _single_run("2026-01-02T00:00:00+00:00", "bbb", recorded, "W1_day150")
-    later.pop("peers_store", None)
-    both = combine([with_peers, later])
-    assert both["peers_store"] == "W1_day5"
-    day5 = both["workloads"]["W1_day5"]["seconds"]
-    compared = [v for v in verdicts(both) if v.startswith("pipeline (")]
-    assert compared and all(v.startswith(f"pipeline ({day5:g} s,") for v in compared)
+    early = _single_run("2026-01-01T00:00:00+00:00", "aaa", recorded, "W1_day5")
+    early["workloads"]["W1_day5"]["seconds"] = 20.0
+    early["peers"] = {"W1_day5": {"duckdb": _peer(2.0), "polars": _peer(4.0)}}
+    late = _single_run("2026-01-02T00:00:00+00:00", "bbb", recorded, "W1_day150")
+    late["workloads"]["W1_day150"]["seconds"] = 30.0
+    late["peers"] = {
+        "W1_day150": {
+            "polars": _peer(60.0),
+            "pandas": _peer(412.5, "out of memory: stopped at 20500 MiB"),
+            "postgres": _peer(None, "not run: stopped on the store of W1_day5, a smaller one"),
+        }
+    }
+    both = combine([early, late])
+    assert set(both["peers"]) == {"W1_day5", "W1_day150"}
+    assert both["peers"]["W1_day150"]["polars"]["detail"]["commit"] == "bbb"
+    found = verdicts(both)
+    assert "W1_day5: pipeline 20 s is 10.0x the bare DuckDB bound" in "\n".join(found)
+    assert "W1_day5: pipeline (20 s) SLOWER than polars (4 s): MISSED by 5.0x" in found
+    assert "W1_day150: pipeline (30 s) faster than polars (60 s, 2.0x the pipeline's)" in found
+    assert (
+        "W1_day150: pipeline (30 s) faster than pandas (out of memory: stopped at 20500 MiB)"
+        in found
+    )
+    assert any(
+        v.startswith("W1_day150: pipeline (30 s) faster than postgres (not run") for v in found
+    )
+
+
+def test_a_record_from_before_the_peers_ran_on_every_workload_is_read_by_its_store() -> None:
+    recorded = json.loads((BENCH_DIR / "results.json").read_text())
+    old = _single_run("2026-01-01T00:00:00+00:00", "aaa", recorded, "W1_day5")
+    old.update(peers={"polars": _peer(2.0), "pandas": _peer(6.0)}, peers_store="W1_day5")
+    both = combine([old, _single_run("2026-01-02T00:00:00+00:00", "bbb", recorded, "W2_replay")])
+    assert set(both["peers"]) == {"W1_day5"} and "peers_store" not in both
+    assert set(both["peers"]["W1_day5"]) == {"polars", "pandas"}

@@ -411,11 +411,14 @@ def run_peers(scale: Scale, work: Path, results: dict[str, Any]) -> dict[str, di
         for peer in scale.peers:
             if peer == "duckdb" and bound:
                 # W2's bound, measured on this store in this run.
-                checked = {"rows_checked_equal": bound["rows_checked_equal"]}
+                checked = {
+                    "rows_checked_equal": bound["rows_checked_equal"],
+                    "store_mark_events": marks,
+                }
                 ran[peer] = {**bound, "detail": {**bound["detail"], **checked}}
                 continue
             if peer in stopped and marks >= stopped[peer][0]:
-                ran[peer] = _not_run(peer, f"stopped on the store of {stopped[peer][1]}")
+                ran[peer] = _not_run(peer, f"stopped on the store of {stopped[peer][1]}", marks)
                 print(f"peer {peer} on {workload}: {ran[peer]['detail']['outcome']}")
                 continue
             out = folder / peer
@@ -444,14 +447,14 @@ def run_peers(scale: Scale, work: Path, results: dict[str, Any]) -> dict[str, di
     return peers
 
 
-def _not_run(peer: str, why: str) -> dict[str, Any]:
+def _not_run(peer: str, why: str, marks: int) -> dict[str, Any]:
     return {
         "name": f"peer {peer}",
         "seconds": None,
         "peak_rss_mib": None,
         "loadavg_before": None,
         "loadavg_after": None,
-        "detail": {"outcome": f"not run: {why}, a smaller one"},
+        "detail": {"outcome": f"not run: {why}, a smaller one", "store_mark_events": marks},
     }
 
 

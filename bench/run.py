@@ -405,9 +405,11 @@ def run_peers(scale: Scale, work: Path, results: dict[str, Any]) -> dict[str, di
     for workload, warehouse_db, marts_db in peer_stores(scale, work):
         marks = store_figures(warehouse_db)["store_mark_events"]
         folder = warehouse_db.parent.parent / "peers"
-        export_events(warehouse_db, folder / "input")
         ran = peers[workload] = {}
         bound = results["workloads"].get(workload, {}).get("detail", {}).get("bare_duckdb")
+        if not bound:
+            # A replay measured in this run exported this store to this folder for its bound.
+            export_events(warehouse_db, folder / "input")
         for peer in scale.peers:
             if peer == "duckdb" and bound:
                 # W2's bound, measured on this store in this run.

@@ -1,4 +1,6 @@
 # Everything is set up by these targets from the lock files: `make demo`, `make test`.
+# requirements.lock is what the product needs to run (the Docker image installs it);
+# requirements-dev.lock adds the test, lint and bench tools (the local .venv has both).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +16,7 @@ export AIRFLOW__CORE__PARALLELISM := 4
 # processes write (make airflow runs four of them).
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db?timeout=60
 AIRFLOW_PORT ?= 8080
-# The one-slot pool of every task that opens the warehouse (ingestion/warehouse_access.py).
+# The one-slot pool of every task that opens the warehouse (pipeline/pool.py).
 WAREHOUSE_POOL := attendance_warehouse
 
 .DEFAULT_GOAL := help
@@ -33,17 +35,17 @@ help:
 	@echo "make test    linters and the test suite"
 	@echo "make bench [BENCH_ARGS=...]"
 	@echo "             workloads and peers at full scale: bench/results.json, bench/RESULTS.md"
-	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
+	@echo "make lock    re-resolve requirements.lock and requirements-dev.lock from pyproject.toml"
 
 # The environment is rebuilt whenever the lock file or pyproject.toml changes. Bytecode is
 # compiled at install (pip does, uv does not unless told): with PYTHONDONTWRITEBYTECODE set, as
 # on some servers and CI machines, every Airflow task, dbt run and audit would otherwise compile
 # Airflow's, dbt's and Great Expectations' sources again (about 10 s a morning).
-$(BIN)/.installed: requirements.lock pyproject.toml
-	@echo "Creating $(VENV) from requirements.lock"
+$(BIN)/.installed: requirements-dev.lock pyproject.toml
+	@echo "Creating $(VENV) from requirements-dev.lock"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
@@ -58,11 +60,11 @@ $(AIRFLOW_HOME)/.migrated: $(BIN)/.installed
 include mk/compose.mk
 
 demo: $(AIRFLOW_HOME)/.migrated
-	$(BIN)/python -m ingestion.cli demo
+	$(BIN)/attendance demo
 
 run: $(AIRFLOW_HOME)/.migrated
 	@test -n "$(LANDING)" -a -n "$(WAREHOUSE)" || (echo "usage: make run LANDING=path WAREHOUSE=path [DATE=YYYY-MM-DD]"; exit 2)
-	$(BIN)/python -m ingestion.cli run --landing "$(LANDING)" --warehouse "$(WAREHOUSE)" $(if $(DATE),--date $(DATE))
+	$(BIN)/attendance run --landing "$(LANDING)" --warehouse "$(WAREHOUSE)" $(if $(DATE),--date $(DATE))
 
 # The pool is created (or set back to one slot) every time; `airflow pools set` is idempotent.
 airflow-pool: $(AIRFLOW_HOME)/.migrated
@@ -106,6 +108,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project
+	$(BIN)/lint-imports --no-cache
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
@@ -123,7 +126,8 @@ test: lint .venv-compose/.installed chromium
 	$(BIN)/pytest
 
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --quiet -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .venv-compose .airflow demo var

@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
         Path(argv[3]),
     )
     started = time.perf_counter()
-    from ingestion.dag_runs import DAG_ID, load_dags, run_day
+    from pipeline.dag_runs import DAG_ID, load_dags, run_day
 
     dag = load_dags()[DAG_ID]
     loaded = time.perf_counter()

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from ingestion.locations import resolve_locations
-from ingestion.transform import build_marts
+from pipeline.marts import build_marts
+from warehouse.locations import resolve_locations
 
 
 def main(argv: list[str]) -> int:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.locations import resolve_locations
-from ingestion.paths import DBT_PROJECT_DIR
-from ingestion.synthetic.bulk import (
+from synthetic.bulk import (
     BulkConfig,
     create_population,
     write_day_extracts,
     write_history,
 )
+from warehouse.locations import resolve_locations
+from warehouse.project import DBT_PROJECT_DIR
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,13 @@ def build_w1_fixture(
     timings = build_history(config, day_number, fixture.parent / "history")
     shutil.copytree(fixture.parent / "history" / "warehouse", locations.warehouse, symlinks=True)
     if day_number > 1 and previous_morning:
-        from ingestion import pipeline
+        from pipeline import daily
+        from pipeline.run_info import RunInfo
 
         started = time.perf_counter()
-        pipeline.build_step(None, str(locations.warehouse))
-        pipeline.publish_step(None, str(locations.warehouse))
+        run = RunInfo.for_day(None, warehouse=str(locations.warehouse), run_id="bench-fixture")
+        daily.build(run)
+        daily.publish(run, None)
         timings["previous_morning_build_publish_seconds"] = round(time.perf_counter() - started, 2)
     fixture.mkdir(parents=True)
     shutil.copytree(locations.warehouse, fixture / "warehouse", symlinks=True)
@@ -113,7 +115,7 @@ def build_history(config: BulkConfig, day_number: int, history: Path) -> dict[st
         if day_number > 1:
             write_history(con, config, day_number - 2, store_schema_ready=False)
         else:
-            from ingestion.store import create_store
+            from ingestion.event_store import create_store
 
             create_store(con)
     (history / "ready").write_text("ok\n")

@@ -9,7 +9,7 @@ Expectations and, only if the audit passes, publishes them. Publishing updates t
 `attendance_exports` and `attendance_report`; a failed run updates nothing.
 
 Every task that opens the warehouse takes the one-slot pool `attendance_warehouse`.
-The steps live in `ingestion.pipeline`; this file only wires them together.
+The steps live in `pipeline.daily`; this file only wires them together.
 
 Run it on your own extracts with `make run LANDING=... WAREHOUSE=...`, backfill days with
 `make backfill FROM=... TO=...`, or trigger it with the params `landing` and `warehouse`
@@ -21,18 +21,15 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from ingestion import pipeline
-from ingestion.assets import emit_publication, publish_outlets
-from ingestion.warehouse_access import WAREHOUSE_POOL
+from pipeline import daily
+from pipeline.assets import emit_publication, publish_outlets
+from pipeline.failures import record_failure
+from pipeline.pool import WAREHOUSE_POOL
+from pipeline.run_info import RunInfo, run_info
 
 
-def _folders() -> tuple[str | None, str | None]:
-    params = get_current_context()["params"]
-    return params.get("landing"), params.get("warehouse")
-
-
-def _run() -> pipeline.RunInfo:
-    return pipeline.run_info(get_current_context())
+def _run() -> RunInfo:
+    return run_info(get_current_context())
 
 
 @dag(
@@ -47,7 +44,7 @@ def _run() -> pipeline.RunInfo:
         "landing": Param(None, type=["null", "string"], description="Folder of extracts"),
         "warehouse": Param(None, type=["null", "string"], description="Output folder"),
     },
-    default_args={"on_failure_callback": pipeline.record_failure},
+    default_args={"on_failure_callback": record_failure},
     tags=["attendance"],
     doc_md=__doc__,
 )
@@ -56,29 +53,28 @@ def attendance_daily() -> None:
     # while. Each retry resumes from the last committed cursor.
     @task(retries=3, retry_delay=timedelta(minutes=2), retry_exponential_backoff=True)
     def pull() -> dict | None:
-        return pipeline.pull_step(*_folders())
+        return daily.pull(_run())
 
     @task(pool=WAREHOUSE_POOL)
     def ingest() -> dict:
-        return pipeline.ingest_run(_run())
+        return daily.ingest(_run())
 
     @task(pool=WAREHOUSE_POOL)
     def check_extracts() -> dict:
-        return pipeline.check_extracts_run(_run())
+        return daily.check_extracts(_run())
 
     @task(pool=WAREHOUSE_POOL)
     def build() -> dict:
-        return pipeline.build_run(_run())
+        return daily.build(_run())
 
     @task(pool=WAREHOUSE_POOL)
     def audit() -> dict:
-        return pipeline.audit_run(_run())
+        return daily.audit(_run())
 
     @task(pool=WAREHOUSE_POOL, outlets=publish_outlets())
     def publish(extract_check: dict) -> dict:
-        context = get_current_context()
-        extra = pipeline.publish_run(pipeline.run_info(context), extract_check)
-        emit_publication(context["outlet_events"], extra)
+        extra = daily.publish(_run(), extract_check)
+        emit_publication(get_current_context()["outlet_events"], extra)
         return extra
 
     checked = check_extracts()

@@ -5,13 +5,14 @@ Runs whenever `attendance_daily` publishes (it is scheduled on the asset
 does not run. Writes `WAREHOUSE/exports/<register day>/` from the published marts: the
 hub's action list, the day's school figures and a manifest. The warehouse folder and the
 register day come from the asset event; triggered by hand, from the params (blank:
-ATTENDANCE_WAREHOUSE and its latest publication). The work is `ingestion.downstream.exports_run`.
+ATTENDANCE_WAREHOUSE and its latest publication). The work is `pipeline.downstream.exports`.
 """
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from ingestion import downstream, pipeline
-from ingestion.assets import PUBLICATION
+from pipeline import downstream
+from pipeline.assets import PUBLICATION
+from pipeline.failures import record_failure
 
 
 @dag(
@@ -25,14 +26,14 @@ from ingestion.assets import PUBLICATION
         "warehouse": Param(None, type=["null", "string"], description="Warehouse folder"),
         "register_day": Param(None, type=["null", "string"], description="YYYY-MM-DD"),
     },
-    default_args={"on_failure_callback": pipeline.record_failure},
+    default_args={"on_failure_callback": record_failure},
     tags=["attendance"],
     doc_md=__doc__,
 )
 def attendance_exports() -> None:
     @task
     def write_exports() -> dict:
-        return downstream.exports_run(get_current_context())
+        return downstream.exports(get_current_context())
 
     write_exports()
 

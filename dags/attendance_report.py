@@ -3,15 +3,16 @@
 Runs whenever `attendance_daily` publishes (scheduled on the asset
 `attendance_publication`), never after a failed audit. Writes
 `WAREHOUSE/reports/<register day>.md`: headline figures, marts and rows, missing extracts
-and the alerts of the run. Reads the warehouse's ingest audit, so it takes the
-`attendance_warehouse` pool slot. The work is `ingestion.downstream.report_run`.
+and the alerts of the run, and the HTML reports per LA and school. Reads only the
+publication (and the alerts file), so it needs no warehouse pool slot. The work is
+`pipeline.downstream.report`.
 """
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from ingestion import downstream, pipeline
-from ingestion.assets import PUBLICATION
-from ingestion.warehouse_access import WAREHOUSE_POOL
+from pipeline import downstream
+from pipeline.assets import PUBLICATION
+from pipeline.failures import record_failure
 
 
 @dag(
@@ -25,14 +26,14 @@ from ingestion.warehouse_access import WAREHOUSE_POOL
         "warehouse": Param(None, type=["null", "string"], description="Warehouse folder"),
         "register_day": Param(None, type=["null", "string"], description="YYYY-MM-DD"),
     },
-    default_args={"on_failure_callback": pipeline.record_failure},
+    default_args={"on_failure_callback": record_failure},
     tags=["attendance"],
     doc_md=__doc__,
 )
 def attendance_report() -> None:
-    @task(pool=WAREHOUSE_POOL)
+    @task
     def write_report() -> dict:
-        return downstream.report_run(get_current_context())
+        return downstream.report(get_current_context())
 
     write_report()
 

@@ -5,13 +5,14 @@ Writes `WAREHOUSE/extracts/dfe_daily_attendance_<register day>.csv` (suppressed)
 ATTENDANCE_SERVING_DB_URL is set, loads the published marts into the PostgreSQL schemas
 `attendance_restricted` and `attendance_public` and swaps them in one transaction
 (docs/bi.md). Reads only the published copy, so it needs no warehouse pool slot. The work is
-`ingestion.downstream.serving_run`.
+`pipeline.downstream.serving`.
 """
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from ingestion import downstream, pipeline
-from ingestion.assets import PUBLICATION
+from pipeline import downstream
+from pipeline.assets import PUBLICATION
+from pipeline.failures import record_failure
 
 
 @dag(
@@ -25,14 +26,14 @@ from ingestion.assets import PUBLICATION
         "warehouse": Param(None, type=["null", "string"], description="Warehouse folder"),
         "register_day": Param(None, type=["null", "string"], description="YYYY-MM-DD"),
     },
-    default_args={"on_failure_callback": pipeline.record_failure},
+    default_args={"on_failure_callback": record_failure},
     tags=["attendance"],
     doc_md=__doc__,
 )
 def attendance_serving() -> None:
     @task
     def refresh_serving() -> dict:
-        return downstream.serving_run(get_current_context())
+        return downstream.serving(get_current_context())
 
     refresh_serving()
 

@@ -35,8 +35,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.duckdb_limits import memory_limit
-from ingestion.feed import FileKind
+from ingestion.contract import FileKind
+from warehouse.connect import memory_limit
 
 # Every character but "\n" at which str.splitlines breaks a line ("\r" is checked apart).
 _OTHER_LINE_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\x00")

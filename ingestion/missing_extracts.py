@@ -13,20 +13,16 @@ A file's school is the nearest folder of its path named by a 6-digit URN
 were stored under.
 """
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ingestion.duckdb_limits import connect
-from ingestion.ingest import extract_time_of
-from ingestion.locations import Locations
-
-LONDON = ZoneInfo("Europe/London")
-_URN = re.compile(r"\d{6}")
+from ingestion.landing import extract_time_of, urn_of_path
+from warehouse.connect import connect
+from warehouse.locations import Locations
+from warehouse.register_days import end_of_day, register_day_of
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,6 @@ class ExtractCheck:
 
 def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
     """Compare the schools the event store knows with the extracts ingested for the day."""
-    end_of_day = datetime.combine(register_day, time.max, LONDON)
     with connect(locations.warehouse_db, read_only=True) as con:
         known = con.execute(
             """
@@ -69,7 +64,7 @@ def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
             group by urn
             having min(extracted_at) <= ?
             """,
-            [end_of_day],
+            [end_of_day(register_day)],
         ).fetchall()
         paths = [
             row[0] for row in con.execute("select distinct path from ops.ingest_audit").fetchall()
@@ -108,16 +103,9 @@ def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
     )
 
 
-def urn_of_path(path: str) -> str | None:
-    for part in reversed(Path(path).parent.parts):
-        if _URN.fullmatch(part):
-            return part
-    return None
-
-
 def _extract_day(path: Path) -> date | None:
     try:
-        return extract_time_of(path).astimezone(LONDON).date()
+        return register_day_of(extract_time_of(path))
     except FileNotFoundError:
         # Neither a timestamped folder nor the file itself (removed from landing since).
         return None

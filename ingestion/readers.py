@@ -1,4 +1,4 @@
-"""Find extract files in a landing folder and read them into rows, each with its line number.
+"""Read extract files into rows, each with its line number.
 
 A file that cannot be read as a whole raises FileRejected; a line that cannot be read on its
 own is returned as a RowProblem, so that the rest of the file still counts.
@@ -17,18 +17,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from ingestion.feed import KINDS, NAME_COLUMNS, FileKind, kind_of
+from ingestion.contract import NAME_COLUMNS, FileKind
 from ingestion.jsonl_sql import ArrowColumns, read_plain_jsonl
+from ingestion.landing import ExtractFile
 
 
 class FileRejected(Exception):
     """The whole file is unreadable; nothing of it is ingested."""
-
-
-@dataclass(frozen=True)
-class ExtractFile:
-    path: Path
-    kind: FileKind
 
 
 @dataclass(frozen=True)
@@ -42,21 +37,6 @@ class RowProblem:
     line: int
     reason: str
     raw: dict[str, str]
-
-
-def find_extract_files(landing: Path) -> list[ExtractFile]:
-    """Every FEED_SPEC file at any depth below `landing`, oldest extract folder first.
-
-    Within one folder, schools come before pupils before marks, so that a mark's pupil is
-    already known when the mark is checked.
-    """
-    rank = {kind.name: i for i, kind in enumerate(KINDS)}
-    found = []
-    for path in landing.rglob("*"):
-        kind = kind_of(path.name)
-        if kind is not None and path.is_file():
-            found.append(ExtractFile(path, kind))
-    return sorted(found, key=lambda f: (str(f.path.parent), rank[f.kind.name], f.path.name))
 
 
 def read_bytes(path: Path) -> tuple[bytes, str]:

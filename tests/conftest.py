@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.synthetic import GeneratorConfig, SyntheticLA, build_la, write_extracts_for_day
-
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Airflow reads its settings when first imported, so the tests' own Airflow home (never the
@@ -27,19 +25,14 @@ AIRFLOW_SETTINGS = {
     "GX_ANALYTICS_ENABLED": "false",
 }
 os.environ.update(AIRFLOW_SETTINGS)
-# A small authority that still has every kind of file: CSV, JSON Lines, gzip, BOM, shuffled
-# columns, amended and not-yet-taken marks, a closure day, rows that must be quarantined.
-TINY = GeneratorConfig(schools=4, pupils=60, school_days=6, window_days=3, closure_day=2)
 
 
 @pytest.fixture(scope="session")
-def tiny_la() -> SyntheticLA:
+def tiny_la():
+    from synthetic import build_la
+    from tests.support.extracts import TINY
+
     return build_la(TINY)
-
-
-def deliver(la: SyntheticLA, landing: Path, days: range) -> None:
-    for day_index in days:
-        write_extracts_for_day(la, day_index, landing)
 
 
 @pytest.fixture(scope="session")
@@ -55,14 +48,3 @@ def airflow_env() -> dict[str, str]:
     )
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     return env
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ingestion.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=PROJECT_ROOT,
-    )

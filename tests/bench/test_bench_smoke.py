@@ -8,7 +8,7 @@ import duckdb
 
 from bench.run import main
 from bench.workloads import SCALES
-from ingestion.synthetic.bulk import create_population, marks_sql
+from synthetic.bulk import create_population, marks_sql
 
 
 def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Path) -> None:

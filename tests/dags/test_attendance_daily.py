@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.synthetic import SyntheticLA
-
-from conftest import deliver, run_cli
-from truth import expected_pupil_attendance
+from synthetic import SyntheticLA
+from tests.support.cli import run_cli
+from tests.support.extracts import deliver
+from tests.support.truth import expected_pupil_attendance
 
 DAYS = 3
 COLUMNS = [

@@ -1,10 +1,9 @@
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Asset
 
-from ingestion.publish import PUBLISHED_MARTS
-from ingestion.warehouse_access import WAREHOUSE_POOL
-
-from conftest import PROJECT_ROOT
+from pipeline.pool import WAREHOUSE_POOL
+from publication.publish import PUBLISHED_MARTS
+from warehouse.project import PROJECT_ROOT
 
 WAREHOUSE_TASKS = {"ingest", "check_extracts", "build", "audit", "publish"}
 
@@ -43,9 +42,13 @@ def test_every_task_that_opens_the_warehouse_takes_the_one_slot_pool(
     assert {t.task_id for t in daily.tasks if t.pool == WAREHOUSE_POOL} == WAREHOUSE_TASKS
     assert daily.get_task("pull").pool != WAREHOUSE_POOL
     assert daily.get_task("pull").retries == 3
-    assert bag.get_dag("attendance_report").get_task("write_report").pool == WAREHOUSE_POOL
-    # Exports read only the published files.
-    assert bag.get_dag("attendance_exports").get_task("write_exports").pool != WAREHOUSE_POOL
+    # The downstream DAGs read only what publication wrote.
+    for dag_id, task_id in (
+        ("attendance_exports", "write_exports"),
+        ("attendance_report", "write_report"),
+        ("attendance_serving", "refresh_serving"),
+    ):
+        assert bag.get_dag(dag_id).get_task(task_id).pool != WAREHOUSE_POOL
 
 
 def test_publish_updates_the_publication_and_mart_assets_that_schedule_the_downstream_dags(

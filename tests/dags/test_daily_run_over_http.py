@@ -4,12 +4,12 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.feed_server import FeedServer
 from ingestion.http_pull import SOURCE_ENV, TOKEN_ENV, URL_ENV
-from ingestion.synthetic import SyntheticLA
-
-from conftest import deliver, run_cli
-from truth import expected_pupil_attendance
+from synthetic import SyntheticLA
+from synthetic.mis_feed import FeedServer
+from tests.support.cli import run_cli
+from tests.support.extracts import deliver
+from tests.support.truth import expected_pupil_attendance
 
 
 def test_a_run_pulls_from_the_feed_and_publishes(

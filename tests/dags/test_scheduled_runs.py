@@ -34,12 +34,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.alerts import MISSING_EXTRACT, TASK_FAILED, read_alerts
-from ingestion.dag_runs import logical_date_for
-from ingestion.synthetic import SyntheticLA, write_extracts_for_day
-
-from conftest import PROJECT_ROOT, deliver
-from truth import expected_as_of, expected_pupil_attendance
+from synthetic import SyntheticLA, write_extracts_for_day
+from tests.support.extracts import deliver
+from tests.support.truth import expected_as_of, expected_pupil_attendance
+from warehouse.alerts import MISSING_EXTRACT, TASK_FAILED, read_alerts
+from warehouse.project import PROJECT_ROOT
+from warehouse.register_days import logical_date_for
 
 DAILY, EXPORTS, REPORT = "attendance_daily", "attendance_exports", "attendance_report"
 SERVING = "attendance_serving"

@@ -8,7 +8,12 @@ transaction time alone would let in (docs/models.md, "as_of").
 
 import duckdb
 import pytest
-from marts_helpers import (
+
+from ingestion.ingest import ingest_landing
+from pipeline.marts import build_marts
+from synthetic import SyntheticLA, build_la
+from tests.support import truth
+from tests.support.marts import (
     CONFIG,
     MARTS,
     TRUTH,
@@ -18,12 +23,6 @@ from marts_helpers import (
     rows,
     snapshot,
 )
-
-from ingestion.ingest import ingest_landing
-from ingestion.synthetic import SyntheticLA, build_la
-from ingestion.transform import build_marts
-
-import truth
 
 FIRST, SECOND, LAST = 10, 20, CONFIG.school_days - 1
 
@@ -70,7 +69,7 @@ def test_the_publications_of_days_10_and_20_match_the_truth(
 @pytest.mark.parametrize("day", [FIRST, SECOND])
 def test_rebuild_as_of_an_earlier_build_gives_its_marts(history: dict, day: int) -> None:
     as_of, marts, _ = history["published"][day]
-    build_marts(history["database"], history["root"], as_of=as_of, progress=_quiet)
+    build_marts(history["database"], history["root"], cutoff=as_of, progress=_quiet)
     rebuilt = snapshot(history["database"])
     for mart in MARTS:
         assert rebuilt[mart] == marts[mart], mart
@@ -93,7 +92,7 @@ def test_day_20_has_marks_written_before_its_extract_but_exported_after(
 def test_the_next_build_after_an_as_of_rebuild_is_whole_again(
     history: dict, la: SyntheticLA
 ) -> None:
-    build_marts(history["database"], history["root"], as_of=history["published"][FIRST][0])
+    build_marts(history["database"], history["root"], cutoff=history["published"][FIRST][0])
     build_marts(history["database"], history["root"], progress=_quiet)
     got = {
         (r[0], r[1], r[2]): r

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from marts_helpers import CONFIG, MARTS, deliver, run_dbt, snapshot
 
 from ingestion.ingest import ingest_landing
-from ingestion.synthetic import SyntheticLA, build_la
-from ingestion.transform import build_marts
+from pipeline.marts import build_marts
+from synthetic import SyntheticLA, build_la
+from tests.support.extracts import deliver
+from tests.support.marts import CONFIG, MARTS, run_dbt, snapshot
 
 FACTS = ("fct_sessions", "dim_school_days", "dim_schools", "int_sen_status_history")
 

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from marts_helpers import CONFIG, MARTS, deliver, run_dbt, snapshot
 
 from ingestion.ingest import ingest_landing
-from ingestion.synthetic import SyntheticLA, build_la
-from ingestion.synthetic.model import SenStatus
-from ingestion.transform import build_marts
+from pipeline.marts import build_marts
+from synthetic import SyntheticLA, build_la
+from synthetic.model import SenStatus
+from tests.support.extracts import deliver
+from tests.support.marts import CONFIG, MARTS, run_dbt, snapshot
 
 ABSENT = {"I", "M", "O", "G", "N", "U", "C", "R", "E"}
 FIRST_INCREMENTAL_DAY = 9

@@ -6,14 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
-from marts_helpers import CONFIG, MARTS, TRUTH, assert_matches, deliver, rows
 
 from ingestion.ingest import ingest_landing
-from ingestion.publish import PUBLISHED_MARTS
-from ingestion.synthetic import SyntheticLA, build_la
-from ingestion.transform import build_marts
-
-import truth
+from pipeline.marts import build_marts
+from publication.publish import PUBLISHED_MARTS
+from synthetic import SyntheticLA, build_la
+from tests.support import truth
+from tests.support.extracts import deliver
+from tests.support.marts import CONFIG, MARTS, TRUTH, assert_matches, rows
 
 LAST_DAY = CONFIG.school_days - 1
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.feed import MARKS
+from ingestion.contract import MARKS
+from ingestion.landing import ExtractFile
 from ingestion.readers import (
-    ExtractFile,
     FileRejected,
     Row,
     RowBatch,

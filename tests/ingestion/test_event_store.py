@@ -9,9 +9,8 @@ import duckdb
 import pytest
 
 from ingestion.ingest import ingest_landing
-from ingestion.synthetic import SyntheticLA
-
-from conftest import deliver
+from synthetic import SyntheticLA
+from tests.support.extracts import deliver
 
 EVENT_TABLES = ("events.mark_events", "events.pupil_events", "events.school_events")
 

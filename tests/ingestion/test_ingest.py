@@ -6,9 +6,8 @@ import duckdb
 import pytest
 
 from ingestion.ingest import ingest_landing
-from ingestion.synthetic import SyntheticLA
-
-from conftest import deliver
+from synthetic import SyntheticLA
+from tests.support.extracts import deliver
 
 
 def _audit(database: Path) -> list[tuple]:

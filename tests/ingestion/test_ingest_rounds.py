@@ -15,13 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.feed import MARKS
+from ingestion.contract import MARKS
 from ingestion.ingest import LoadSummary, ingest_landing
-from ingestion.readers import ExtractFile, Row, decode, read_bytes, read_rows
-from ingestion.synthetic import SyntheticLA
-from ingestion.upn import make_upn
-
-from conftest import deliver
+from ingestion.landing import ExtractFile
+from ingestion.readers import Row, decode, read_bytes, read_rows
+from ingestion.rules.upn import make_upn
+from synthetic import SyntheticLA
+from tests.support.extracts import deliver
 
 EVENT_TABLES = ("events.school_events", "events.pupil_events", "events.mark_events")
 # Codes a generated mark is turned into by the second extract of a morning.

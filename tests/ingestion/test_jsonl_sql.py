@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.feed import kind_of
+from ingestion.contract import kind_of
 from ingestion.jsonl_sql import read_plain_jsonl
+from ingestion.landing import ExtractFile
 from ingestion.readers import (
-    ExtractFile,
     FileRejected,
     Row,
     RowBatch,
@@ -22,9 +22,8 @@ from ingestion.readers import (
     read_batch,
     read_rows,
 )
-from ingestion.synthetic import SyntheticLA
-
-from conftest import deliver
+from synthetic import SyntheticLA
+from tests.support.extracts import deliver
 
 
 @pytest.fixture(scope="module")

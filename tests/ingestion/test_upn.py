@@ -1,6 +1,6 @@
 import pytest
 
-from ingestion.upn import check_letter, make_upn, upn_problem
+from ingestion.rules.upn import check_letter, make_upn, upn_problem
 
 
 @pytest.mark.parametrize(

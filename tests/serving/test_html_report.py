@@ -8,10 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.html_report import write_html_reports
-from ingestion.publish import PUBLISHED_DB
-
-from serving_fixtures import published, serving_la  # noqa: F401
+from publication.publish import PUBLISHED_DB
+from serving.html_report import write_html_reports
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,0 +1,62 @@
+"""A file put in place only whole and checked: the ingester never sees a partial or damaged one.
+
+A file is streamed to a hidden temporary name, checked against the sha256 the feed listed,
+flushed to disk and only then renamed into place.
+"""
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from ingestion.http_pull.errors import Failure
+from warehouse.files import fsync_folder
+
+PARTIAL_SUFFIX = ".partial"
+_CHUNK = 1 << 16
+
+
+def write_checked(response: BinaryIO, destination: Path, sha256: str, max_bytes: int) -> int:
+    """Stream to a hidden temporary file, check size and sha256, flush, rename into place."""
+    partial = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with partial.open("xb") as out:
+            # Every read that is not the last returns at least a byte: bounded.
+            for _ in range(max_bytes + 2):
+                chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise Failure(f"{destination.name} is larger than {max_bytes} bytes")
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != sha256:
+            raise Failure(
+                f"{destination.name} arrived damaged (its sha256 does not match the listing)",
+                retryable=True,
+            )
+        os.replace(partial, destination)
+        fsync_folder(destination.parent)
+        return size
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for chunk in iter(lambda: data.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_partials(folder: Path) -> None:
+    """Temporary files left by a pull that was killed outright (the lock says none is running)."""
+    if folder.is_dir():
+        for leftover in folder.rglob(f".*{PARTIAL_SUFFIX}"):
+            leftover.unlink(missing_ok=True)

@@ -1,0 +1,74 @@
+"""The landing folder's layout: which files are extracts, whose, and when they were taken.
+
+Extracts land as `<landing>/.../<urn>/<stamp>/<kind>.<format>` (FEED_SPEC's example:
+`landing/100001/2025-09-15T16-05-00Z/marks.csv`; pulled extracts one folder deeper, under
+their source). The school's URN is the nearest folder named by six digits, the extract's
+time its folder's stamp. Everything that reads that layout (the ingester, the
+missing-extract check, the HTTP pull, the reference feed, the generator) reads it here.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingestion.contract import KINDS, FileKind, kind_of
+
+URN = re.compile(r"\d{6}")
+# Extract folders named like FEED_SPEC's example: 2025-09-15T16-05-00Z
+STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})(Z|[+-]\d{4})?")
+STAMP_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    path: Path
+    kind: FileKind
+
+
+def find_extract_files(landing: Path) -> list[ExtractFile]:
+    """Every FEED_SPEC file at any depth below `landing`, oldest extract folder first.
+
+    Within one folder, schools come before pupils before marks, so that a mark's pupil is
+    already known when the mark is checked.
+    """
+    rank = {kind.name: i for i, kind in enumerate(KINDS)}
+    found = []
+    for path in landing.rglob("*"):
+        kind = kind_of(path.name)
+        if kind is not None and path.is_file():
+            found.append(ExtractFile(path, kind))
+    return sorted(found, key=lambda f: (str(f.path.parent), rank[f.kind.name], f.path.name))
+
+
+def stamp_of(moment: datetime) -> str:
+    """The extract folder name for an extract taken at `moment`."""
+    return moment.astimezone(UTC).strftime(STAMP_FORMAT)
+
+
+def stamp_time(name: str) -> datetime | None:
+    """When an extract folder named `name` was taken; None if it is not a stamp."""
+    match = STAMP.fullmatch(name)
+    if not match:
+        return None
+    day, hh, mm, ss, offset = match.groups()
+    offset = "+00:00" if offset in (None, "Z") else f"{offset[:3]}:{offset[3:]}"
+    return datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}{offset}")
+
+
+def extract_time_of(path: Path) -> datetime:
+    """When the extract holding `path` was taken: its folder's stamp, else the file's
+    modification time (schools rows carry no timestamp of their own)."""
+    for part in reversed(path.parent.parts):
+        taken = stamp_time(part)
+        if taken is not None:
+            return taken
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def urn_of_path(path: str | Path) -> str | None:
+    """The school a file's path names: its nearest folder of six digits, if any."""
+    for part in reversed(Path(path).parent.parts):
+        if URN.fullmatch(part):
+            return part
+    return None

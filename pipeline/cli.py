@@ -1,0 +1,132 @@
+"""The `attendance` command: argument parsing only; each command is a function elsewhere."""
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from warehouse.locations import LANDING_ENV, WAREHOUSE_ENV
+from warehouse.project import PROJECT_ROOT
+
+DESCRIPTION = """\
+Attendance pipeline for local authorities: run the daily DAG on a folder of register
+extracts, or try it on a synthetic authority. docs/usage.md has the details."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.handler(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="attendance", description=DESCRIPTION)
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="generate a synthetic LA and run the daily DAG on it, day by day",
+        description="Generate a synthetic LA, deliver its extracts day by day (some through a "
+        "reference MIS feed on 127.0.0.1) and run the real daily DAG for each school day; "
+        "then the exports, reports and serving DAGs, and print a summary.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=PROJECT_ROOT / "demo",
+        help="folder for the demo's landing, warehouse and logs (emptied first; default: "
+        "demo/ in the checkout)",
+    )
+    _generator_options(demo)
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser(
+        "run",
+        help="run the daily DAG once on a landing folder",
+        description="Run the daily DAG (pull, ingest, check extracts, build, audit, publish) "
+        "once on a folder of register extracts, then the exports, reports and serving DAGs.",
+    )
+    run.add_argument(
+        "--landing", required=True, help="folder of register extracts (docs/feed.md), any depth"
+    )
+    run.add_argument(
+        "--warehouse",
+        required=True,
+        help="folder of the warehouse and what is published from it (created if missing)",
+    )
+    run.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        default=date.today(),
+        help="register day (the run's logical date), YYYY-MM-DD; default: today",
+    )
+    run.set_defaults(handler=_run)
+
+    generate = commands.add_parser(
+        "generate",
+        help="write a synthetic LA's extracts",
+        description="Write every school day's extracts of a synthetic LA, as schools' MIS "
+        "exports would deliver them.",
+    )
+    generate.add_argument(
+        "--landing", type=Path, required=True, help="folder to write the extracts to"
+    )
+    _generator_options(generate)
+    generate.set_defaults(handler=_generate)
+
+    summary = commands.add_parser(
+        "summary",
+        help="print the summary of a publication",
+        description="Print the headline figures of the warehouse's current publication.",
+    )
+    summary.add_argument("--warehouse", required=True, help="the warehouse folder")
+    summary.set_defaults(handler=_summary)
+    root.epilog = (
+        f"Folders default to ${LANDING_ENV} and ${WAREHOUSE_ENV} where a command takes them "
+        "from the environment (the DAGs do)."
+    )
+    return root
+
+
+def _generator_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--schools", type=int, default=12, help="schools (default 12)")
+    parser.add_argument("--pupils", type=int, default=3000, help="pupils (default 3000)")
+    parser.add_argument("--days", type=int, default=20, help="school days of extracts (default 20)")
+    parser.add_argument(
+        "--window", type=int, default=10, help="school days in each extract (default 10)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=2025, help="random seed: the same seed, the same LA"
+    )
+
+
+def _generator(args: argparse.Namespace) -> dict[str, int]:
+    return {name: getattr(args, name) for name in ("schools", "pupils", "days", "window", "seed")}
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pipeline.demo import run_demo
+
+    return run_demo(args.out, **_generator(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.console import run_once
+
+    return run_once(args.landing, args.warehouse, args.date)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from pipeline.demo import generate
+
+    return generate(args.landing, **_generator(args))
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from pipeline.console import print_summary
+
+    print_summary(args.warehouse)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The terminal side of `attendance run` and `attendance demo`: real DAG runs, told briefly.
+
+Airflow's own output (task logs, dbt, DuckDB's exit messages) goes to a log file; the
+terminal gets the run's progress, its outcome and where to look.
+"""
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from pipeline.dag_runs import DAG_ID
+from warehouse.locations import resolve_locations
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """The run's own progress (out) and errors (err), kept apart from Airflow's log."""
+
+    out: TextIO
+    err: TextIO
+
+
+def run_once(landing: str, warehouse: str, register_day: date) -> int:
+    """`attendance run`: the daily DAG once on a landing folder, then the downstream DAGs."""
+    from pipeline.dag_runs import published
+    from pipeline.daily import superseded_reason
+    from pipeline.run_info import RunInfo
+    from publication.record import read_record
+
+    locations = resolve_locations(landing, warehouse)
+    if not locations.landing.is_dir():
+        print(f"error: landing folder {locations.landing} does not exist", file=sys.stderr)
+        return 2
+    locations.warehouse.mkdir(parents=True, exist_ok=True)
+    print(f"Running attendance_daily for {register_day} on {locations.landing}", flush=True)
+    dags, terminal = load_dags_quietly(locations.warehouse / "airflow-run.log")
+    run = run_day_or_exit(
+        dags[DAG_ID], register_day, locations.landing, locations.warehouse, terminal
+    )
+    if not published(run):
+        reason = superseded_reason(read_record(locations.published), RunInfo.for_day(register_day))
+        print(
+            f"Nothing new was published for {register_day}: {reason or 'see the Airflow log'}.",
+            file=terminal.out,
+        )
+        print_summary(locations.warehouse, terminal.out)
+        return finish(terminal)
+    downstream_or_exit(dags, locations.warehouse, terminal)
+    print_summary(locations.warehouse, terminal.out)
+    print_outputs(locations.warehouse, register_day, run.run_id, terminal.out)
+    return finish(terminal)
+
+
+def finish(terminal: Terminal) -> int:
+    terminal.out.flush()
+    # DuckDB's bindings complain on stderr at interpreter exit; that goes to the log.
+    return 0
+
+
+def load_dags_quietly(log_file: Path) -> tuple[dict, Terminal]:
+    """The DAGs by id, and the terminal: from here on Airflow's own output goes to `log_file`."""
+    from pipeline.dag_runs import divert_output, load_dags
+
+    terminal = Terminal(*divert_output(log_file))
+    print(f"Airflow's log of the runs: {log_file}", file=terminal.out)
+    return load_dags(), terminal
+
+
+def run_day_or_exit(dag, day: date, landing: Path, warehouse: Path, terminal: Terminal):
+    from pipeline.dag_runs import DagRunFailed, run_day
+
+    try:
+        return run_day(dag, day, landing, warehouse)
+    except DagRunFailed as failure:
+        exit_with(failure, terminal)
+
+
+def downstream_or_exit(dags: dict, warehouse: Path, terminal: Terminal) -> None:
+    from pipeline.dag_runs import DagRunFailed, run_downstream
+
+    try:
+        run_downstream(dags, warehouse)
+    except DagRunFailed as failure:
+        exit_with(failure, terminal)
+
+
+def exit_with(failure: Exception, terminal: Terminal) -> None:
+    print(f"error: {failure}", file=terminal.err)
+    terminal.err.flush()
+    terminal.out.flush()
+    # Skip interpreter teardown: DuckDB's bindings print noise there; the log has the rest.
+    os._exit(1)
+
+
+def print_outputs(warehouse: Path, day: date, run_id: str | None, terminal: TextIO) -> None:
+    """Where the day's exports and report are, and the run's alerts about schools."""
+    from serving.postgres import DSN_ENV
+    from warehouse.alerts import TASK_FAILED, alerts_for_run
+
+    print(f"Exports:     {warehouse / 'exports' / day.isoformat()}", file=terminal)
+    print(f"Run report:  {warehouse / 'reports' / f'{day.isoformat()}.md'}", file=terminal)
+    print(f"HTML reports: {warehouse / 'reports' / 'html'}", file=terminal)
+    extract = warehouse / "extracts" / f"dfe_daily_attendance_{day.isoformat()}.csv"
+    print(f"DfE extract: {extract}", file=terminal)
+    if not os.environ.get(DSN_ENV):
+        print(f"PostgreSQL:  not loaded ({DSN_ENV} is not set; docs/bi.md)", file=terminal)
+    alerts = alerts_for_run(warehouse, run_id) if run_id else []
+    for alert in (a for a in alerts if a.kind != TASK_FAILED):
+        print(f"Alert ({alert.kind}, school {alert.school}): {alert.reason}", file=terminal)
+
+
+def print_summary(warehouse: str | Path, terminal: TextIO = sys.stdout) -> None:
+    from serving.summary import summarise
+
+    print(file=terminal)
+    print(summarise(resolve_locations(None, warehouse).published).render(), file=terminal)

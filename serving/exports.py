@@ -1,0 +1,110 @@
+"""CSV extracts for the register day, written from the published marts (never the warehouse).
+
+`WAREHOUSE/exports/<register day>/` holds, for that day's publication:
+
+- `action_list.csv`: the attendance hub's pupil-level action list, `pupils_for_support`
+  (restricted: it names pupils by UPN).
+- `school_daily_attendance.csv`: each school's figures for the register day, from
+  `school_daily_attendance`.
+- `manifest.json`: which publication (version, as_of, published_at) the files came from,
+  their rows, and any export skipped because its mart is not in the publication.
+
+The folder is written beside its final place and renamed into it, so re-running a day
+replaces that day's exports whole.
+"""
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from publication.record import read_record
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Export:
+    file: str
+    description: str
+    mart: str
+    # Reads `mart` in the published DuckDB file; `$day` stands for the register day.
+    query: str
+
+
+EXPORTS = (
+    Export(
+        "action_list.csv",
+        "the attendance hub's action list: enrolments that need support (restricted)",
+        "pupils_for_support",
+        "select * from pupils_for_support order by urn, upn, academic_year",
+    ),
+    Export(
+        "school_daily_attendance.csv",
+        "each school's attendance on the register day",
+        "school_daily_attendance",
+        "select * from school_daily_attendance where session_date = $day order by urn",
+    ),
+)
+
+
+def write_exports(published: Path, exports_root: Path, register_day: date) -> dict[str, Any]:
+    """Write the register day's exports from the publication in `published`; their manifest."""
+    publication = read_record(published)
+    if publication is None:
+        raise FileNotFoundError(f"there is no publication in {published}: nothing to export")
+    database = published / publication.database
+    final = exports_root / register_day.isoformat()
+    staging = exports_root / f".{register_day.isoformat()}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    files: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        }
+        for export in EXPORTS:
+            if export.mart not in tables:
+                skipped[export.file] = f"not written: {export.mart} is not published"
+                continue
+            target = staging / export.file
+            # The register day is a date, so its literal is safe to put in the query.
+            query = export.query.replace("$day", f"date '{register_day.isoformat()}'")
+            rows = con.execute(f"copy ({query}) to '{target}' (format csv, header)").fetchone()[0]
+            files[export.file] = {
+                "description": export.description,
+                "source": export.mart,
+                "rows": rows,
+            }
+    record = {
+        "register_day": register_day.isoformat(),
+        "written_at": datetime.now(UTC).isoformat(),
+        "publication": {
+            "version": publication.version,
+            "as_of": publication.as_of,
+            "published_at": publication.published_at,
+        },
+        "files": files,
+        "skipped": skipped,
+    }
+    (staging / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
+    _replace_folder(staging, final)
+    return {"folder": str(final), **record}
+
+
+def _replace_folder(staging: Path, final: Path) -> None:
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,250 @@
+"""PostgreSQL serving: the published marts where BI tools read them, in two access tiers.
+
+- `attendance_restricted` (role `hub_analyst`): the pupil-level marts with the UPN and its
+  keyed pseudonym `pupil_ref` (ingestion/pseudonyms.py), and the unsuppressed
+  school_daily_reasons.
+- `attendance_public` (roles `hub_analyst` and `bi_reader`): the aggregate marts with
+  secondary suppression, and the DfE-style daily extract (ingestion/public_tier.py).
+
+Reads only the published DuckDB file, never the working warehouse. Each refresh loads into
+new schemas (`<schema>__next`), then in one transaction renames the old schemas away, the
+new ones into place and drops the old: a BI query sees the whole previous publication or
+the whole new one. Roles are cluster-wide, so they are created only if missing.
+"""
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from psycopg import sql
+
+from serving.pseudonyms import pupil_ref
+from serving.public_tier import (
+    dfe_daily_rows,
+    read_rows,
+    suppress_school_daily,
+    suppress_sen,
+)
+
+log = logging.getLogger(__name__)
+
+RESTRICTED = "attendance_restricted"
+PUBLIC = "attendance_public"
+HUB_ANALYST = "hub_analyst"
+BI_READER = "bi_reader"
+DSN_ENV = "ATTENDANCE_SERVING_DB_URL"
+RESTRICTED_MARTS = {
+    "pupil_attendance": "urn, upn, academic_year",
+    "absence_episodes": "urn, upn, start_date, start_session",
+    "pupils_for_support": "urn, upn, academic_year",
+    "school_daily_reasons": "urn, session_date, register_code, category",
+}
+PUBLIC_MARTS = {
+    "attendance_by_sen": "level, area, academic_year, sen_provision",
+    "attendance_by_sen_need": "level, area, academic_year, sen_provision, sen_primary_need",
+    "school_daily_attendance": "urn, session_date",
+}
+PG_TYPES = {
+    "VARCHAR": "text",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIMESTAMP": "timestamp",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: list[tuple[str, str]]  # (name, PostgreSQL type)
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ServingResult:
+    version: str
+    rows: dict[str, int]
+    secondary_withheld: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ServingTables:
+    """One publication as the two tiers serve it."""
+
+    version: str
+    restricted: list[Table]
+    public: list[Table]
+    # Cells withheld by secondary suppression, per table.
+    secondary_withheld: dict[str, int]
+
+
+def serving_tables(published_db: Path, key: bytes) -> ServingTables:
+    """The restricted and public tables of the publication in `published_db`."""
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        types = {
+            table: {c: _pg_type(t) for c, t, *_ in con.execute(f"describe main.{table}").fetchall()}
+            for table in (*RESTRICTED_MARTS, *PUBLIC_MARTS)
+        }
+        restricted = []
+        for table, order in RESTRICTED_MARTS.items():
+            rows = read_rows(con, table, order)
+            columns = list(types[table].items())
+            if "upn" in types[table]:
+                at = [c for c, _ in columns].index("upn") + 1
+                columns.insert(at, ("pupil_ref", "text"))
+                rows = [_with_pupil_ref(row, key) for row in rows]
+            restricted.append(Table(table, columns, rows))
+        public_rows = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
+        reasons = read_rows(con, "school_daily_reasons", RESTRICTED_MARTS["school_daily_reasons"])
+        version = str(con.execute("select version from main.publication").fetchone()[0])
+    # The extract is suppressed first; school_daily_attendance then withholds what it does.
+    dfe = dfe_daily_rows(public_rows["school_daily_attendance"], reasons)
+    withheld = {
+        "attendance_by_sen+need": suppress_sen(
+            public_rows["attendance_by_sen"], public_rows["attendance_by_sen_need"]
+        ),
+        "school_daily_attendance": suppress_school_daily(
+            public_rows["school_daily_attendance"], dfe
+        ),
+    }
+    public = [Table(t, list(types[t].items()), rows) for t, rows in public_rows.items()]
+    public.append(Table("dfe_daily_attendance", _dfe_columns(dfe), dfe))
+    return ServingTables(version, restricted, public, withheld)
+
+
+def refresh(published_db: Path, dsn: str, key: bytes) -> ServingResult:
+    """Load the publication into PostgreSQL at `dsn` and swap it in (one transaction)."""
+    tables = serving_tables(published_db, key)
+    with psycopg.connect(dsn) as con:
+        ensure_roles(con)
+        for schema, loaded in ((RESTRICTED, tables.restricted), (PUBLIC, tables.public)):
+            _load_schema(con, f"{schema}__next", loaded, tables.version)
+        con.commit()
+        _swap_in(con)
+    rows = {t.name: len(t.rows) for t in (*tables.restricted, *tables.public)}
+    log.info("PostgreSQL serving refreshed with publication %s: %s", tables.version, rows)
+    return ServingResult(tables.version, rows, tables.secondary_withheld)
+
+
+def ensure_roles(con: psycopg.Connection) -> None:
+    """Create the two reader roles if they do not exist (they are cluster-wide). They can
+    log in, but have no password: a DBA sets one, or grants the role to personal logins."""
+    for role in (HUB_ANALYST, BI_READER):
+        exists = con.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()
+        if exists:
+            continue
+        try:
+            with con.transaction():
+                con.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+        except psycopg.errors.DuplicateObject:
+            pass  # created meanwhile by a concurrent refresh of another database
+
+
+def _load_schema(
+    con: psycopg.Connection, schema: str, tables: Iterable[Table], version: str
+) -> None:
+    con.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+    con.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+    for table in tables:
+        target = sql.Identifier(schema, table.name)
+        con.execute(
+            sql.SQL("create table {} ({})").format(
+                target,
+                sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in table.columns
+                ),
+            )
+        )
+        names = [c for c, _ in table.columns]
+        with con.cursor().copy(
+            sql.SQL("copy {} ({}) from stdin").format(
+                target, sql.SQL(", ").join(map(sql.Identifier, names))
+            )
+        ) as copy:
+            for row in table.rows:
+                copy.write_row([row[c] for c in names])
+    con.execute(
+        sql.SQL("create table {} as select %s::text as version, now() as loaded_at").format(
+            sql.Identifier(schema, "publication")
+        ),
+        [version],
+    )
+
+
+# A BI query locks the tables it reads one after another, and the swap's drops lock the old
+# tables in their own order: each may hold a lock the other waits for. The swap gives up
+# waiting (lock_timeout) well before PostgreSQL's deadlock check (deadlock_timeout, 1 s by
+# default) would cancel one of the two, which could be the reader's query, and tries again.
+SWAP_LOCK_TIMEOUT = "200ms"
+SWAP_ATTEMPTS = 50
+
+
+def _swap_in(con: psycopg.Connection) -> None:
+    """Both tiers' new schemas into place in one transaction, retried while readers hold
+    locks on the old tables."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with con.transaction():
+                con.execute(sql.SQL("set local lock_timeout = {}").format(SWAP_LOCK_TIMEOUT))
+                for schema in (RESTRICTED, PUBLIC):
+                    _swap(con, schema)
+                _grant(con)
+            return
+        except psycopg.errors.LockNotAvailable:
+            if attempt == SWAP_ATTEMPTS:
+                raise
+            log.info("readers hold the served tables; swap attempt %d waits and retries", attempt)
+            time.sleep(0.05 * attempt)
+
+
+def _swap(con: psycopg.Connection, schema: str) -> None:
+    old, new = sql.Identifier(f"{schema}__old"), sql.Identifier(f"{schema}__next")
+    con.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+    con.execute(
+        sql.SQL("alter schema {} rename to {}").format(sql.Identifier(schema), old)
+        if con.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone()
+        else sql.SQL("select 1")
+    )
+    con.execute(sql.SQL("alter schema {} rename to {}").format(new, sql.Identifier(schema)))
+    con.execute(sql.SQL("drop schema if exists {} cascade").format(old))
+
+
+def _grant(con: psycopg.Connection) -> None:
+    grants = {RESTRICTED: (HUB_ANALYST,), PUBLIC: (HUB_ANALYST, BI_READER)}
+    for schema, roles in grants.items():
+        for role in roles:
+            args = (sql.Identifier(schema), sql.Identifier(role))
+            con.execute(sql.SQL("grant usage on schema {} to {}").format(*args))
+            con.execute(sql.SQL("grant select on all tables in schema {} to {}").format(*args))
+
+
+def _pg_type(duckdb_type: str) -> str:
+    if duckdb_type.startswith("DECIMAL"):
+        return "numeric"
+    return PG_TYPES.get(duckdb_type, "text")
+
+
+def _with_pupil_ref(row: dict[str, Any], key: bytes) -> dict[str, Any]:
+    return {**row, "pupil_ref": pupil_ref(row["upn"], key)}
+
+
+def _dfe_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The extract's columns: counts are integers (NULL where withheld)."""
+    special = {
+        "attendance_date": "date",
+        "urn": "text",
+        "academic_year": "text",
+        "suppressed": "boolean",
+    }
+    names = list(rows[0]) if rows else list(special)
+    return [(c, special.get(c, "integer")) for c in names]

@@ -1,0 +1,75 @@
+"""The short account of a publication that people read first: rates, SEN gap, quarantine, where
+to look. Read from the published folder alone."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from publication.record import PublicationRecord, read_record
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    as_of: str
+    version: str
+    enrolments: int
+    attendance_rate: float
+    persistent_absence_by_sen: dict[str, tuple[int, float]]
+    rows_quarantined: int
+    files_rejected: int
+    published: Path
+    database: str
+
+    def render(self) -> str:
+        lines = [
+            f"Published marts as of {self.as_of}: {self.published}",
+            f"  DuckDB file: {self.published / self.database}",
+            f"  Parquet:     {self.published / 'parquet' / 'current'} (version {self.version})",
+            f"Enrolments: {self.enrolments}",
+            f"Attendance rate: {self.attendance_rate:.2%}",
+            "Persistent absence by SEN provision:",
+        ]
+        names = {"N": "no SEN", "K": "SEN support", "E": "EHC plan"}
+        for provision in ("N", "K", "E"):
+            count, rate = self.persistent_absence_by_sen.get(provision, (0, 0.0))
+            lines.append(f"  {provision} ({names[provision]}): {rate:.1%} of {count} enrolments")
+        lines.append(
+            f"Quarantined rows: {self.rows_quarantined}; rejected files: {self.files_rejected}"
+        )
+        return "\n".join(lines)
+
+
+def summarise(published: Path, record: PublicationRecord | None = None) -> RunSummary:
+    """The summary of the publication in `published` (whose record the caller may have read)."""
+    record = record or read_record(published)
+    if record is None:
+        raise FileNotFoundError(f"there is no publication in {published}")
+    with duckdb.connect(str(published / record.database), read_only=True) as con:
+        as_of, enrolments, rate = con.execute(
+            """
+            select cast(max(as_of) as varchar), count(*),
+                sum(present_sessions + aea_sessions) / sum(possible_sessions)
+            from pupil_attendance
+            """
+        ).fetchone()
+        by_sen = {
+            provision: (count, share)
+            for provision, count, share in con.execute(
+                """
+                select sen_provision, count(*), avg(is_persistent_absence::int)
+                from pupil_attendance group by sen_provision
+                """
+            ).fetchall()
+        }
+    return RunSummary(
+        as_of,
+        record.version,
+        enrolments,
+        rate or 0.0,
+        by_sen,
+        record.rows_quarantined,
+        record.files_rejected,
+        published,
+        record.database,
+    )

@@ -1,0 +1,5 @@
+import sys
+
+from synthetic.mis_feed.server import main
+
+sys.exit(main())

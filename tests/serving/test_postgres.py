@@ -1,0 +1,292 @@
+"""The PostgreSQL tiers on the real server: what each role reads, pseudonyms, suppression
+that subtraction cannot undo, and the DfE-style extract, against the restricted figures."""
+
+import hashlib
+import hmac
+import subprocess
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+import sqlalchemy
+from psycopg.rows import dict_row
+
+from publication.publish import PUBLISHED_DB, current_parquet_folder, publish
+from serving.postgres import PUBLIC, RESTRICTED, refresh
+from serving.public_tier import DAILY_TO_DFE, DFE_TOTALS, reason_columns
+from serving.suppression import recoverable_cells
+from tests.support.postgres import KEY, as_role
+
+SMALL = range(1, 5)
+
+
+@pytest.fixture(scope="module")
+def served(published: Path, database: str) -> str:
+    refresh(published / PUBLISHED_DB, database, KEY)
+    return database
+
+
+def fetch(dsn: str, query: str) -> list[dict]:
+    with psycopg.connect(dsn, row_factory=dict_row) as con:
+        return con.execute(query).fetchall()
+
+
+def test_hub_analyst_reads_both_tiers_and_bi_reader_only_the_public_one(served: str) -> None:
+    hub, bi = as_role(served, "hub_analyst"), as_role(served, "bi_reader")
+    for table in ("pupil_attendance", "absence_episodes", "pupils_for_support"):
+        assert fetch(hub, f"select count(*) as n from {RESTRICTED}.{table}")[0]["n"] > 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            fetch(bi, f"select count(*) from {RESTRICTED}.{table}")
+    for table in ("attendance_by_sen", "school_daily_attendance", "dfe_daily_attendance"):
+        for dsn in (hub, bi):
+            assert fetch(dsn, f"select count(*) as n from {PUBLIC}.{table}")[0]["n"] > 0
+    # Neither reader can change what is served.
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        fetch(hub, f"delete from {PUBLIC}.attendance_by_sen")
+
+
+def test_restricted_rows_carry_the_upn_and_its_keyed_pseudonym_public_rows_neither(
+    served: str, published: Path
+) -> None:
+    hub = as_role(served, "hub_analyst")
+    rows = fetch(hub, f"select upn, pupil_ref from {RESTRICTED}.pupil_attendance")
+    with duckdb.connect(str(published / PUBLISHED_DB), read_only=True) as con:
+        upns = {r[0] for r in con.execute("select upn from pupil_attendance").fetchall()}
+    assert {r["upn"] for r in rows} == upns
+    for row in rows:
+        want = hmac.new(KEY, row["upn"].encode(), hashlib.sha256).hexdigest()[:32]
+        assert row["pupil_ref"] == want
+    public_columns = fetch(
+        hub,
+        "select table_name, column_name from information_schema.columns "
+        f"where table_schema = '{PUBLIC}'",
+    )
+    assert not {c["column_name"] for c in public_columns} & {"upn", "pupil_ref"}
+    for table in {c["table_name"] for c in public_columns}:
+        text = str(fetch(hub, f"select * from {PUBLIC}.{table}"))
+        assert not any(upn in text for upn in upns), table
+
+
+def test_a_second_publication_swaps_in_whole_with_the_same_pseudonyms(
+    served: str, published: Path
+) -> None:
+    hub = as_role(served, "hub_analyst")
+    before = fetch(hub, f"select upn, pupil_ref from {RESTRICTED}.pupil_attendance")
+    result = refresh(published / PUBLISHED_DB, served, KEY)
+    after = fetch(hub, f"select upn, pupil_ref from {RESTRICTED}.pupil_attendance")
+    assert sorted(map(tuple, (r.values() for r in after))) == sorted(
+        map(tuple, (r.values() for r in before))
+    )
+    schemas = {r["nspname"] for r in fetch(served, "select nspname from pg_namespace")}
+    assert {RESTRICTED, PUBLIC} <= schemas
+    assert not {s for s in schemas if s.endswith(("__next", "__old"))}
+    for schema in (RESTRICTED, PUBLIC):
+        assert fetch(hub, f"select version from {schema}.publication") == [
+            {"version": result.version}
+        ]
+
+
+def _true_sen_counts(hub: str) -> dict[tuple, dict[str, int]]:
+    """Counts of attendance_by_sen computed from the restricted pupil rows."""
+    rows = fetch(
+        hub,
+        f"select urn, academic_year, sen_provision, is_persistent_absence, is_severe_absence "
+        f"from {RESTRICTED}.pupil_attendance",
+    )
+    counts: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        for level, area in (("school", row["urn"]), ("la", "881")):
+            cell = counts[(level, area, row["academic_year"], row["sen_provision"])]
+            cell["enrolments"] += 1
+            cell["persistent_absence_enrolments"] += row["is_persistent_absence"]
+            cell["severe_absence_enrolments"] += row["is_severe_absence"]
+    return counts
+
+
+def test_sen_figures_are_true_or_withheld_and_no_withheld_one_is_recoverable(
+    served: str,
+) -> None:
+    hub, bi = as_role(served, "hub_analyst"), as_role(served, "bi_reader")
+    truth = _true_sen_counts(hub)
+    public = fetch(bi, f"select * from {PUBLIC}.attendance_by_sen")
+    assert {(r["level"], r["area"], r["academic_year"], r["sen_provision"]) for r in public} == set(
+        truth
+    )
+    secondary = 0
+    for row in public:
+        true = truth[(row["level"], row["area"], row["academic_year"], row["sen_provision"])]
+        for column, value in true.items():
+            if value in SMALL:
+                assert row[column] is None, (row, column)
+            elif row[column] is None:
+                secondary += 1
+                assert row["suppressed"]
+            else:
+                assert row[column] == value
+    # The attacker's attempt: subtract the visible school rows from the LA row of the same
+    # provision, and the visible provisions from a school's roll (known from its census).
+    values, equations = {}, []
+    for measure in ("enrolments", "persistent_absence_enrolments", "severe_absence_enrolments"):
+        groups: dict[tuple, list] = defaultdict(list)
+        for i, row in enumerate(public):
+            values[(i, measure)] = row[measure]
+            groups[(row["academic_year"], row["sen_provision"])].append((i, measure))
+            groups[(row["level"], row["area"], row["academic_year"])].append((i, measure))
+        equations += groups.values()
+    assert recoverable_cells(values, equations) == []
+    assert secondary > 0, "no complementary suppression occurred: the data tests nothing"
+
+
+def test_dfe_extract_is_true_or_withheld_and_no_withheld_count_is_recoverable(
+    served: str,
+) -> None:
+    hub, bi = as_role(served, "hub_analyst"), as_role(served, "bi_reader")
+    reasons = fetch(hub, f"select * from {RESTRICTED}.school_daily_reasons")
+    truth: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    columns = reason_columns()
+    category_of = dict((c, cat) for cat, c in columns)
+    for r in reasons:
+        day = truth[(r["urn"], r["session_date"])]
+        day[r["dfe_column"]] += r["sessions"]
+        day[DFE_TOTALS[category_of[r["dfe_column"]]]] += r["sessions"]
+        day["possible_sessions"] += r["sessions"]
+    extract = fetch(bi, f"select * from {PUBLIC}.dfe_daily_attendance")
+    assert "reason_i_authorised_illness" in extract[0]
+    assert "reason_g_unauthorised_holiday" in extract[0]
+    values, equations = {}, []
+    by_date: dict = defaultdict(list)
+    for i, row in enumerate(extract):
+        true = truth[(row["urn"], row["attendance_date"])]
+        for column in ("possible_sessions", *DFE_TOTALS.values(), *(c for _, c in columns)):
+            value = true.get(column, 0)
+            if value in SMALL:
+                assert row[column] is None, (row, column)
+            elif row[column] is not None:
+                assert row[column] == value, (row, column)
+            values[(i, column)] = row[column]
+        by_date[row["attendance_date"]].append(i)
+        equations.append([(i, c) for c in ("possible_sessions", *DFE_TOTALS.values())])
+        for category, total in DFE_TOTALS.items():
+            equations.append([(i, total), *((i, c) for cat, c in columns if cat == category)])
+    for indexes in by_date.values():
+        equations += [[(i, c) for i in indexes] for c in DFE_TOTALS.values()]
+    assert recoverable_cells(values, equations) == []
+    assert any(v is None for v in values.values())
+    # school_daily_attendance holds the same figures: it withholds exactly what the extract
+    # withholds, so the two tables together reveal nothing more.
+    twins = {(r["urn"], r["attendance_date"]): r for r in extract}
+    for row in fetch(bi, f"select * from {PUBLIC}.school_daily_attendance"):
+        twin = twins[(row["urn"], row["session_date"])]
+        for column, dfe_column in DAILY_TO_DFE.items():
+            assert row[column] == twin[dfe_column], (row, column)
+        assert (row["pupils_expected"] is None) == (row["possible_sessions"] is None)
+
+
+def test_real_clients_read_the_published_marts(served: str, published: Path) -> None:
+    bi = as_role(served, "bi_reader")
+    psql = subprocess.run(
+        ["psql", bi, "-At", "-c", f"select count(*) from {PUBLIC}.school_daily_attendance"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    engine = sqlalchemy.create_engine(bi.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as con:
+        by_sen = con.execute(
+            sqlalchemy.text(f"select count(*) from {PUBLIC}.attendance_by_sen")
+        ).scalar_one()
+    engine.dispose()
+    parquet = current_parquet_folder(published)
+    with duckdb.connect() as con:
+        daily = con.execute(
+            f"select count(*) from '{parquet / 'school_daily_attendance.parquet'}'"
+        ).fetchone()[0]
+        sen = con.execute(
+            f"select count(*) from '{parquet / 'attendance_by_sen.parquet'}'"
+        ).fetchone()[0]
+    assert int(psql.stdout.strip()) == daily > 0
+    assert by_sen == sen > 0
+
+
+def test_a_bi_query_during_a_refresh_sees_one_whole_publication(
+    served: str, published: Path
+) -> None:
+    """A reader queries without pause while two new publications are swapped in: every
+    answer is one publication's, whole (its version, all its rows), and none fails."""
+    bi = as_role(served, "bi_reader")
+    query = (
+        f"select p.version, (select count(*) from {PUBLIC}.attendance_by_sen) as sen, "
+        f"(select count(*) from {PUBLIC}.dfe_daily_attendance) as dfe "
+        f"from {PUBLIC}.publication p"
+    )
+    expected = fetch(bi, query)[0]
+    seen: list[dict] = []
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        with psycopg.connect(bi, autocommit=True, row_factory=dict_row) as con:
+            while not stop.is_set():
+                try:
+                    seen.append(con.execute(query).fetchone())
+                except psycopg.Error as error:
+                    errors.append(error)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    versions = {expected["version"]}
+    try:
+        for _ in range(2):
+            again = publish(published.parent / "warehouse.duckdb", published)
+            versions.add(refresh(again.database, served, KEY).version)
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == []
+    assert len(versions) == 3
+    assert {row["version"] for row in seen} == versions, "the reader saw every publication"
+    assert {(row["sen"], row["dfe"]) for row in seen} == {(expected["sen"], expected["dfe"])}
+
+
+def test_a_refresh_waits_for_a_long_bi_transaction_without_breaking_it(
+    served: str, published: Path
+) -> None:
+    """A reader holds one served table past PostgreSQL's deadlock check, then reads another:
+    the swap, which may hold that one by then, gives way and retries, so the reader's
+    transaction finishes unharmed and the refresh lands after it."""
+    bi = as_role(served, "bi_reader")
+    before = fetch(bi, f"select version from {PUBLIC}.publication")[0]["version"]
+    outcome: dict[str, object] = {}
+    holding = threading.Event()
+
+    def long_reader() -> None:
+        try:
+            with psycopg.connect(bi) as con, con.transaction():
+                con.execute(f"select count(*) from {PUBLIC}.attendance_by_sen").fetchone()
+                holding.set()
+                con.execute("select pg_sleep(1.5)")
+                outcome["version"] = con.execute(
+                    f"select version from {PUBLIC}.publication"
+                ).fetchone()[0]
+                for table in (
+                    "school_daily_attendance",
+                    "attendance_by_sen_need",
+                    "dfe_daily_attendance",
+                ):
+                    con.execute(f"select count(*) from {PUBLIC}.{table}").fetchone()
+        except psycopg.Error as error:
+            outcome["error"] = error
+
+    reader = threading.Thread(target=long_reader)
+    reader.start()
+    assert holding.wait(10)
+    again = publish(published.parent / "warehouse.duckdb", published)
+    after = refresh(again.database, served, KEY).version
+    reader.join()
+    assert "error" not in outcome
+    assert outcome["version"] == before  # the reader's transaction saw the old publication
+    assert after != before
+    assert fetch(bi, f"select version from {PUBLIC}.publication")[0]["version"] == after

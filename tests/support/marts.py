@@ -1,0 +1,123 @@
+"""Shared helpers of the dbt tests: a generated authority, its extracts, builds and marts."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from synthetic import GeneratorConfig, SyntheticLA
+from tests.support import truth
+from warehouse.project import DBT_PROJECT_DIR
+
+# Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
+# enough to build in seconds: 5 schools, about 200 pupils, 28 school days, 10-day windows, a
+# closure day, SEN changes, mid-year admissions and pupils who move school.
+CONFIG = GeneratorConfig(
+    schools=5, pupils=200, school_days=28, window_days=10, closure_day=12, seed=2035
+)
+
+# Every mart of the published interface (docs/interface.md), and the breakdown by need.
+MARTS = (
+    "pupil_attendance",
+    "absence_episodes",
+    "pupils_for_support",
+    "attendance_by_sen",
+    "attendance_by_sen_need",
+    "school_daily_attendance",
+    "school_daily_reasons",
+)
+# The key of each relation compared with the truth, and the truth's function for it.
+KEYS = {
+    "pupil_attendance": ("urn", "upn", "academic_year"),
+    "absence_episodes": ("urn", "upn", "start_date", "start_session"),
+    "pupils_for_support": ("urn", "upn", "academic_year"),
+    "attendance_by_sen": ("level", "area", "academic_year", "sen_provision"),
+    "attendance_by_sen_need": (
+        "level",
+        "area",
+        "academic_year",
+        "sen_provision",
+        "sen_primary_need",
+    ),
+    "school_daily_attendance": ("urn", "session_date"),
+    "school_daily_reasons": ("urn", "session_date", "register_code", "category"),
+    "fct_sessions": ("urn", "upn", "session_date", "session"),
+}
+TRUTH = {
+    "pupil_attendance": truth.expected_pupil_attendance,
+    "absence_episodes": truth.expected_absence_episodes,
+    "pupils_for_support": truth.expected_pupils_for_support,
+    "attendance_by_sen": truth.expected_attendance_by_sen,
+    "attendance_by_sen_need": truth.expected_attendance_by_sen_need,
+    "school_daily_attendance": truth.expected_school_daily_attendance,
+    "school_daily_reasons": truth.expected_school_daily_reasons,
+    "fct_sessions": truth.expected_sessions,
+}
+# Columns that record how a row was built rather than what it says.
+BUILD_COLUMNS = {"fct_sessions": ("loaded_through", "events_loaded")}
+
+
+def run_dbt(database: Path, work_dir: Path, *args: str) -> None:
+    """dbt with its artefacts outside the repository, as pipeline/marts.py runs it."""
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "dbt_target"),
+        "--log-path",
+        str(work_dir / "dbt_logs"),
+    ]
+    env = {**os.environ, "ATTENDANCE_WAREHOUSE_DB": str(database), "DO_NOT_TRACK": "1"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def rows(database: Path, relation: str) -> list[dict]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        cursor = con.execute(f"select * from {relation}")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def snapshot(database: Path, relations: tuple[str, ...] = MARTS) -> dict[str, list[tuple]]:
+    """Each relation's rows, in a stable order, without the columns that record the build."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        taken = {}
+        for relation in relations:
+            skipped = BUILD_COLUMNS.get(relation)
+            columns = f"* exclude ({', '.join(skipped)})" if skipped else "*"
+            taken[relation] = con.execute(
+                f"select {columns} from {relation} order by all"
+            ).fetchall()
+        return taken
+
+
+def max_as_of(database: Path) -> str:
+    with duckdb.connect(str(database), read_only=True) as con:
+        (as_of,) = con.execute("select max(as_of) from pupil_attendance").fetchone()
+    return as_of.isoformat()
+
+
+def assert_matches(la: SyntheticLA, last_day_index: int, relation: str, got: list[dict]) -> None:
+    """Every row and figure of `got` equals the truth; rates to a tiny tolerance."""
+    key = KEYS[relation]
+    expected = TRUTH[relation](la, last_day_index)
+    by_key = {tuple(row[c] for c in key): row for row in got}
+    assert len(by_key) == len(got), f"{relation}: duplicate keys"
+    assert set(by_key) == set(expected), relation
+    for k, want in expected.items():
+        for column, value in want.items():
+            have = by_key[k][column]
+            if isinstance(value, float):
+                assert have == pytest.approx(value, abs=1e-12), (relation, k, column)
+            else:
+                assert have == value, (relation, k, column, have, value)
+    if relation in MARTS:
+        assert {row["as_of"] for row in got} == {truth.expected_as_of(la, last_day_index)}

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.model_layout import built_layout, drop_stale_relations, project_layout, record_layout
 from warehouse.connect import dbt_environment, temp_directory
 from warehouse.project import DBT_PROJECT_DIR
 
@@ -31,8 +32,17 @@ def build_marts(
     dbt's unit tests check the SQL, not the data: they belong to the test suite
     (`unit_tests=True` there), not to every morning's build, where they cost seconds.
     dbt runs in its own process, so that its logging and global state stay out of the
-    Airflow worker; its artefacts go to `work_dir`, never into the repository.
+    Airflow worker; its artefacts go to `work_dir`, never into the repository. A warehouse
+    built with another layout of the models is rebuilt whole (pipeline/model_layout.py).
     """
+    layout = project_layout()
+    upgrade = built_layout(database) != layout
+    if upgrade and not full_refresh:
+        progress(
+            f"the warehouse does not record model layout {layout} (new, or built by an earlier "
+            "version): full refresh"
+        )
+        full_refresh = True
     dbt = Path(sys.executable).with_name("dbt")
     target = work_dir / "dbt_target"
     command = [
@@ -65,6 +75,11 @@ def build_marts(
     finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if finished.returncode != 0:
         raise BuildFailed(_failure_summary(target, finished.stdout + finished.stderr))
+    if upgrade:
+        dropped = drop_stale_relations(database, target / "manifest.json")
+        if dropped:
+            progress(f"dropped relations the models no longer build: {', '.join(dropped)}")
+        record_layout(database, layout)
     progress(_last_line(finished.stdout))
 
 

@@ -16,7 +16,7 @@ from ingestion.ingest import ingest_landing
 from ingestion.synthetic import SyntheticLA, build_la
 from ingestion.transform import build_marts
 
-FACTS = ("fct_sessions", "dim_school_days", "dim_schools", "int_sen_status_history")
+FACTS = ("fct_sessions", "dim_school_days", "dim_schools", "fct_sen_status_history")
 
 
 def _quiet(_: str) -> None:

@@ -42,7 +42,7 @@ pupil_events as not materialized (
 
 sen_history as (
 
-    select * from {{ ref('int_sen_status_history') }}
+    select * from {{ ref('fct_sen_status_history') }}
 
 ),
 

@@ -56,7 +56,7 @@ def build_marts(
         command.append("--full-refresh")
         variables["full_data_tests"] = True
     if as_of:
-        variables["as_of"] = as_of
+        variables["cutoff"] = as_of
     if variables:
         command += ["--vars", json.dumps(variables)]
     env = dbt_env(database)

@@ -72,7 +72,7 @@ final as (
         cast(weekly.illness_sessions as integer) as illness_sessions,
         sessions_stamp.sessions_loaded_through,
         sessions_stamp.sessions_events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from weekly
     cross join sessions_stamp
 

@@ -70,7 +70,7 @@ final as (
         daily.unauthorised_absence_sessions,
         sessions_stamp.sessions_loaded_through,
         sessions_stamp.sessions_events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from daily
     cross join sessions_stamp
 

@@ -61,7 +61,7 @@ final as (
         cast(counted.sessions as integer) as sessions,
         sessions_stamp.sessions_loaded_through,
         sessions_stamp.sessions_events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from counted
     cross join sessions_stamp
 

@@ -1,6 +1,6 @@
 {#-
     Incremental strategy `restart`, for a table whose rows of a key (unique_key, a list of
-    columns) are recomputed from a point on, not whole: int_absence_episodes recomputes an
+    columns) are recomputed from a point on, not whole: fct_absence_episodes recomputes an
     enrolment's episodes from its restart point and keeps the earlier ones.
 
         config(incremental_strategy='restart', unique_key=[...],

@@ -1,6 +1,7 @@
 {#-
-    The measures of the SEN aggregate marts (attendance_by_sen, attendance_by_sen_need) and
-    their primary suppression, written once for both (docs/models.md, "Suppression").
+    The enrolments the SEN aggregate marts (attendance_by_sen, attendance_by_sen_need) group,
+    their measures and their primary suppression, written once for both (docs/models.md,
+    "Suppression").
 -#}
 
 {#- The grouped counts, in the select list of a `group by` over enrolments. -#}
@@ -52,4 +53,26 @@
     {{ r }}.group_withheld
     or {{ r }}.persistent_withheld
     or {{ r }}.severe_withheld as suppressed
+{%- endmacro %}
+
+{#-
+    The enrolments of relation `enrolments` twice over, each with its `level` and `area`:
+    at school level (area = its urn), and at LA level (area = the la_code of its school in
+    `schools`; left out where the school has no LA). The SEN marts group them by both.
+-#}
+{% macro located_enrolments(enrolments, schools) -%}
+    select
+        -- `level` is a keyword, but it is the published column name (MARTS.md).
+        'school' as level,  -- noqa: RF04
+        {{ enrolments }}.urn as area,
+        {{ enrolments }}.*
+    from {{ enrolments }}
+    union all
+    select
+        'la' as level,  -- noqa: RF04
+        {{ schools }}.la_code as area,
+        {{ enrolments }}.*
+    from {{ enrolments }}
+    inner join {{ schools }} on {{ enrolments }}.urn = {{ schools }}.urn
+    where {{ schools }}.la_code is not null
 {%- endmacro %}

@@ -1,9 +1,9 @@
-"""A rebuild `as_of` the time of an earlier build gives that build's marts, row for row.
+"""A rebuild with the cut-off at an earlier build's time gives that build's marts, row for row.
 
 The issue's case: publish after day 10 with data up to day 10, ingest up to day 20, rebuild
-with as_of at day 10's time. And a harder one: day 20 (a Monday) has marks that the MIS wrote
-before the day's extract (their last_modified) but exported only after it, which a cut-off on
-transaction time alone would let in (docs/models.md, "as_of").
+with the cut-off at day 10's time. And a harder one: day 20 (a Monday) has marks that the MIS
+wrote before the day's extract (their last_modified) but exported only after it, which a
+cut-off on transaction time alone would let in (docs/models.md, "Cut-off").
 """
 
 import duckdb

@@ -17,7 +17,7 @@ from synthetic import SyntheticLA, build_la
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, MARTS, run_dbt, snapshot
 
-FACTS = ("fct_sessions", "dim_school_days", "dim_schools", "int_sen_status_history")
+FACTS = ("fct_sessions", "dim_school_days", "dim_schools", "fct_sen_status_history")
 
 
 def _quiet(_: str) -> None:

@@ -14,7 +14,7 @@
 --
 -- Incremental: a week's counts depend only on that enrolment's sessions of that week, so a
 -- build recomputes the weeks with sessions rewritten since its previous build
--- (macros/sessions_watermark.sql) and replaces their rows. Every session counts, possible
+-- (macros/recomputed_sessions.sql) and replaces their rows. Every session counts, possible
 -- or not, so that every such week has a row to replace the old one (sessions are never
 -- removed from fct_sessions by an incremental build). Another cut-off empties the table
 -- first.
@@ -37,52 +37,7 @@ sessions_stamp as (
 
 ),
 
-{% if is_incremental() %}
-
-    changed_weeks as (
-
-        select distinct
-            sessions.urn,
-            sessions.upn,
-            sessions.academic_year,
-            sessions.week_start
-        from sessions
-        where {{ written_after_previous_build('sessions') }}
-
-    ),
-
-    oldest_change as (
-
-        select min(week_start) as week_start from changed_weeks
-
-    ),
-
-    recomputed_sessions as (
-
-        select sessions.*
-        from sessions
-        inner join changed_weeks
-            on
-                sessions.urn = changed_weeks.urn
-                and sessions.upn = changed_weeks.upn
-                and sessions.academic_year = changed_weeks.academic_year
-                and sessions.week_start = changed_weeks.week_start
-        -- Implied by the join, but on a column of the table: DuckDB skips the row groups of
-        -- older sessions instead of probing every session of the year (4 times faster at day
-        -- 150 of the bench).
-        where sessions.session_date >= (select oldest_change.week_start from oldest_change)
-
-    ),
-
-{% else %}
-
-    recomputed_sessions as (
-
-        select * from sessions
-
-    ),
-
-{% endif %}
+{{ recomputed_sessions_ctes(['urn', 'upn', 'academic_year', 'week_start'], 'week_start') }}
 
 weekly as (
 
@@ -117,7 +72,7 @@ final as (
         cast(weekly.illness_sessions as integer) as illness_sessions,
         sessions_stamp.sessions_loaded_through,
         sessions_stamp.sessions_events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from weekly
     cross join sessions_stamp
 

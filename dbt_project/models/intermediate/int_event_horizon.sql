@@ -21,7 +21,7 @@ school_events as (
 
 -- Each stream's maximum on its own: DuckDB answers a column's maximum from its row groups'
 -- statistics, where the maximum over the union read every stored event's transaction time.
-horizon as (
+final as (
 
     select
         greatest(
@@ -32,4 +32,4 @@ horizon as (
 
 )
 
-select * from horizon
+select * from final

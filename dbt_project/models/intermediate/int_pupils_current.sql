@@ -7,7 +7,7 @@ pupil_events as (
 
 ),
 
-latest as (
+final as (
 
     select
         urn,
@@ -25,4 +25,4 @@ latest as (
 
 )
 
-select * from latest
+select * from final

@@ -15,7 +15,7 @@
 --
 -- Incremental: a day's figures depend only on that school's sessions of that day, so a
 -- build recomputes the (school, date) pairs with sessions rewritten since its previous
--- build (macros/sessions_watermark.sql) and replaces their rows. Sessions are never removed
+-- build (macros/recomputed_sessions.sql) and replaces their rows. Sessions are never removed
 -- from fct_sessions by an incremental build, so every such pair has a row to replace the
 -- old one. Another cut-off empties the table first.
 with
@@ -34,38 +34,7 @@ sessions_stamp as (
 
 ),
 
-{% if is_incremental() %}
-
-    changed_days as (
-
-        select distinct
-            sessions.urn,
-            sessions.session_date
-        from sessions
-        where {{ written_after_previous_build('sessions') }}
-
-    ),
-
-    recomputed_sessions as (
-
-        select sessions.*
-        from sessions
-        inner join changed_days
-            on
-                sessions.urn = changed_days.urn
-                and sessions.session_date = changed_days.session_date
-
-    ),
-
-{% else %}
-
-    recomputed_sessions as (
-
-        select * from sessions
-
-    ),
-
-{% endif %}
+{{ recomputed_sessions_ctes(['urn', 'session_date'], 'session_date') }}
 
 daily as (
 
@@ -101,7 +70,7 @@ final as (
         daily.unauthorised_absence_sessions,
         sessions_stamp.sessions_loaded_through,
         sessions_stamp.sessions_events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from daily
     cross join sessions_stamp
 

@@ -13,7 +13,7 @@
 -- days.
 --
 -- Incremental, as int_school_daily_counts: a build recomputes the (school, date) pairs with
--- sessions rewritten since its previous build (macros/sessions_watermark.sql) and replaces
+-- sessions rewritten since its previous build (macros/recomputed_sessions.sql) and replaces
 -- all their rows. Every session counts, possible or not, so that every such pair has a row
 -- to replace the old ones, even a day left with no possible session. Another cut-off
 -- empties the table first.
@@ -33,47 +33,7 @@ sessions_stamp as (
 
 ),
 
-{% if is_incremental() %}
-
-    changed_days as (
-
-        select distinct
-            sessions.urn,
-            sessions.session_date
-        from sessions
-        where {{ written_after_previous_build('sessions') }}
-
-    ),
-
-    oldest_change as (
-
-        select min(session_date) as session_date from changed_days
-
-    ),
-
-    recomputed_sessions as (
-
-        select sessions.*
-        from sessions
-        inner join changed_days
-            on
-                sessions.urn = changed_days.urn
-                and sessions.session_date = changed_days.session_date
-        -- Implied by the join, but DuckDB then skips the row groups of older sessions instead
-        -- of probing every session of the year (ten times faster at day 150 of the bench).
-        where sessions.session_date >= (select oldest_change.session_date from oldest_change)
-
-    ),
-
-{% else %}
-
-    recomputed_sessions as (
-
-        select * from sessions
-
-    ),
-
-{% endif %}
+{{ recomputed_sessions_ctes(['urn', 'session_date'], 'session_date') }}
 
 counted as (
 
@@ -101,7 +61,7 @@ final as (
         cast(counted.sessions as integer) as sessions,
         sessions_stamp.sessions_loaded_through,
         sessions_stamp.sessions_events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from counted
     cross join sessions_stamp
 

@@ -7,7 +7,7 @@ school_events as (
 
 ),
 
-latest as (
+final as (
 
     select
         urn,
@@ -23,4 +23,4 @@ latest as (
 
 )
 
-select * from latest
+select * from final

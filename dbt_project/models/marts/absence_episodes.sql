@@ -1,6 +1,6 @@
 -- One row per run of consecutive absence sessions of one enrolment (MARTS.md).
 --
--- The episodes are int_absence_episodes (built incrementally); this adds what moves every
+-- The episodes are fct_absence_episodes (built incrementally); this adds what moves every
 -- morning without the pupil's marks changing: whether the episode is still open against the
 -- school's latest open session, and the horizon.
 --
@@ -13,7 +13,7 @@ with
 
 episodes as (
 
-    select * from {{ ref('int_absence_episodes') }}
+    select * from {{ ref('fct_absence_episodes') }}
 
 ),
 

@@ -30,20 +30,7 @@ horizon as (
 
 located as (
 
-    select
-        -- `level` is a keyword, but it is the published column name (MARTS.md).
-        'school' as level,  -- noqa: RF04
-        enrolments.urn as area,
-        enrolments.*
-    from enrolments
-    union all
-    select
-        'la' as level,  -- noqa: RF04
-        schools.la_code as area,
-        enrolments.*
-    from enrolments
-    inner join schools on enrolments.urn = schools.urn
-    where schools.la_code is not null
+    {{ located_enrolments('enrolments', 'schools') }}
 
 ),
 

@@ -42,7 +42,7 @@ pupil_events as not materialized (
 
 sen_history as (
 
-    select * from {{ ref('int_sen_status_history') }}
+    select * from {{ ref('fct_sen_status_history') }}
 
 ),
 
@@ -265,7 +265,7 @@ final as (
         with_sen_status.ingested_at,
         loaded.loaded_through,
         loaded.events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from with_sen_status
     cross join loaded
 

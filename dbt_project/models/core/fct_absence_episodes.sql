@@ -293,7 +293,7 @@ final as (
         {%- endfor %}
         sessions_stamp.sessions_loaded_through,
         sessions_stamp.sessions_events_loaded,
-        {{ as_of_cutoff() }} as built_as_of
+        {{ build_cutoff() }} as built_cutoff
     from episodes
     cross join sessions_stamp
 

@@ -6,7 +6,7 @@ with
 
 school_dates as (
 
-    select * from {{ ref('int_school_daily_counts') }}
+    select * from {{ ref('fct_school_daily_counts') }}
 
 ),
 

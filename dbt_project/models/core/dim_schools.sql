@@ -11,7 +11,7 @@ schools as (
 
 school_dates as (
 
-    select * from {{ ref('int_school_daily_counts') }}
+    select * from {{ ref('fct_school_daily_counts') }}
 
 ),
 

@@ -1,12 +1,12 @@
 -- One row per enrolment and academic year, year to date, with the DfE measures:
 -- possible = present + AEA + authorised + unauthorised; persistent absence at 10% or more of
 -- possible sessions missed, severe at 50% or more. Enrolments with no possible session are out.
--- The sessions are counted week by week, incrementally, in int_enrolment_weekly_counts.
+-- The sessions are counted week by week, incrementally, in fct_enrolment_weekly_counts.
 with
 
 weeks as (
 
-    select * from {{ ref('int_enrolment_weekly_counts') }}
+    select * from {{ ref('fct_enrolment_weekly_counts') }}
 
 ),
 

@@ -1,7 +1,7 @@
 -- The attendance hub's action list: one row per enrolment and academic year with at least
 -- one flag (MARTS.md). Support comes first: support_first marks pupils with SEN who reach
 -- the penalty-notice threshold. Illness and unauthorised sessions are counted week by week
--- (int_enrolment_weekly_counts); unresolved N marks need each session's school day.
+-- (fct_enrolment_weekly_counts); unresolved N marks need each session's school day.
 with
 
 enrolments as (
@@ -14,7 +14,7 @@ enrolments as (
 -- (7.5 million rows at day 150) before either read.
 weeks as not materialized (
 
-    select * from {{ ref('int_enrolment_weekly_counts') }}
+    select * from {{ ref('fct_enrolment_weekly_counts') }}
 
 ),
 

@@ -1,13 +1,13 @@
 -- One row per school and school day (a day with at least one open session): the day's
 -- sessions by category, counting only pupils expected that day (those with a possible
 -- session). A day with 1 to 4 pupils expected is withheld whole (docs/models.md,
--- "Suppression"). The counts are int_school_daily_counts (built incrementally); this keeps
+-- "Suppression"). The counts are fct_school_daily_counts (built incrementally); this keeps
 -- the school days, withholds, and adds the horizon, which moves every morning.
 with
 
 daily as (
 
-    select * from {{ ref('int_school_daily_counts') }}
+    select * from {{ ref('fct_school_daily_counts') }}
 
 ),
 

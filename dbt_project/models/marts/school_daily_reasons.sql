@@ -1,13 +1,13 @@
 -- One row per school, school day and register code of the possible sessions: how many
 -- sessions carried that code. The source of the DfE-style daily extract (docs/bi.md). Not
 -- suppressed, so it stays in the restricted tier; the extract is suppressed when it is made
--- (ingestion/dfe_extract.py). The counts are int_school_daily_reason_counts (built
+-- (ingestion/dfe_extract.py). The counts are fct_school_daily_reason_counts (built
 -- incrementally).
 with
 
 reason_counts as (
 
-    select * from {{ ref('int_school_daily_reason_counts') }}
+    select * from {{ ref('fct_school_daily_reason_counts') }}
 
 ),
 

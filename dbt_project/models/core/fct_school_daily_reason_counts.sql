@@ -12,7 +12,7 @@
 -- how many sessions carried it. school_daily_reasons keeps the possible sessions of school
 -- days.
 --
--- Incremental, as int_school_daily_counts: a build recomputes the (school, date) pairs with
+-- Incremental, as fct_school_daily_counts: a build recomputes the (school, date) pairs with
 -- sessions rewritten since its previous build (macros/recomputed_sessions.sql) and replaces
 -- all their rows. Every session counts, possible or not, so that every such pair has a row
 -- to replace the old ones, even a day left with no possible session. Another cut-off

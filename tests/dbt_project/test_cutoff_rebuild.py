@@ -13,12 +13,12 @@ from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
 from synthetic import SyntheticLA, build_la
 from tests.support import truth
+from tests.support.extracts import deliver
 from tests.support.marts import (
     CONFIG,
     MARTS,
     TRUTH,
     assert_matches,
-    deliver,
     max_as_of,
     rows,
     snapshot,

@@ -5,12 +5,29 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from expectations.scope import AUDIT_SCOPE_VARIABLE
+from ingestion.http_pull.config import TOKEN_ENV, URL_ENV
+from serving.postgres import DSN_ENV
+from serving.pseudonyms import KEY_ENV
+from warehouse.connect import MEMORY_LIMIT_ENV
 from warehouse.locations import LANDING_ENV, WAREHOUSE_ENV
 from warehouse.project import PROJECT_ROOT
 
 DESCRIPTION = """\
 Attendance pipeline for local authorities: run the daily DAG on a folder of register
 extracts, or try it on a synthetic authority. docs/usage.md has the details."""
+SETTINGS = (
+    (f"{URL_ENV}, {TOKEN_ENV}", "pull extracts from a school MIS feed first"),
+    (DSN_ENV, "load the published marts into PostgreSQL"),
+    (KEY_ENV, "the secret key of the pupils' pseudonyms (with the above)"),
+    (MEMORY_LIMIT_ENV, "each DuckDB connection's memory limit (default 6GB)"),
+    (f"{AUDIT_SCOPE_VARIABLE}=full", "audit whole tables, not only the rows new since the last"),
+    ("", "publication"),
+    (f"{LANDING_ENV}, {WAREHOUSE_ENV}", "the folders of the runs Airflow schedules"),
+)
+ENVIRONMENT = "settings read from the environment (docs/usage.md):\n" + "\n".join(
+    f"  {name:<42} {meaning}" for name, meaning in SETTINGS
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +36,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="attendance", description=DESCRIPTION)
+    root = argparse.ArgumentParser(
+        prog="attendance",
+        description=DESCRIPTION,
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -80,10 +102,6 @@ def parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("--warehouse", required=True, help="the warehouse folder")
     summary.set_defaults(handler=_summary)
-    root.epilog = (
-        f"Folders default to ${LANDING_ENV} and ${WAREHOUSE_ENV} where a command takes them "
-        "from the environment (the DAGs do)."
-    )
     return root
 
 

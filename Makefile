@@ -25,7 +25,7 @@ WAREHOUSE_POOL := attendance_warehouse
 help:
 	@echo "make demo    generate a synthetic LA and run the daily DAG on it, day by day"
 	@echo "make run LANDING=path WAREHOUSE=path [DATE=YYYY-MM-DD]"
-	@echo "             run the daily DAG once on your own FEED_SPEC extracts"
+	@echo "             run the daily DAG once on your own register extracts"
 	@echo "make airflow [LANDING=path WAREHOUSE=path] [AIRFLOW_PORT=8080]"
 	@echo "             Airflow (scheduler, UI) on http://127.0.0.1:8080 with the project's DAGs"
 	@echo "make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD [LANDING=path WAREHOUSE=path]"

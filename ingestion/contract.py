@@ -148,7 +148,7 @@ FORMATS = (".csv", ".jsonl", ".csv.gz", ".jsonl.gz")
 
 
 def kind_of(file_name: str) -> FileKind | None:
-    """The file's kind from its name's prefix, if it has a FEED_SPEC ending; else None."""
+    """The file's kind from its name's prefix, if it has an extract's ending; else None."""
     lower = file_name.lower()
     if not lower.endswith(FORMATS):
         return None

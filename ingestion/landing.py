@@ -1,6 +1,6 @@
 """The landing folder's layout: which files are extracts, whose, and when they were taken.
 
-Extracts land as `<landing>/.../<urn>/<stamp>/<kind>.<format>` (FEED_SPEC's example:
+Extracts land as `<landing>/.../<urn>/<stamp>/<kind>.<format>` (the extract contract's example:
 `landing/100001/2025-09-15T16-05-00Z/marks.csv`; pulled extracts one folder deeper, under
 their source). The school's URN is the nearest folder named by six digits, the extract's
 time its folder's stamp. Everything that reads that layout (the ingester, the
@@ -15,7 +15,7 @@ from pathlib import Path
 from ingestion.contract import KINDS, FileKind, kind_of
 
 URN = re.compile(r"\d{6}")
-# Extract folders named like FEED_SPEC's example: 2025-09-15T16-05-00Z
+# Extract folders named like the extract contract's example: 2025-09-15T16-05-00Z
 STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})(Z|[+-]\d{4})?")
 STAMP_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
 
@@ -27,7 +27,7 @@ class ExtractFile:
 
 
 def find_extract_files(landing: Path) -> list[ExtractFile]:
-    """Every FEED_SPEC file at any depth below `landing`, oldest extract folder first.
+    """Every register extract file at any depth below `landing`, oldest extract folder first.
 
     Within one folder, schools come before pupils before marks, so that a mark's pupil is
     already known when the mark is checked.

@@ -131,7 +131,7 @@ def _without_names(values: dict[str, str]) -> dict[str, str]:
 
 @dataclass
 class RowBatch:
-    """A file's readable rows as columns of text, for checking all at once (`validate_sql`).
+    """A file's readable rows as columns of text, for checking all at once (`rules/sql_rules`).
 
     `columns` has every known column of the kind, '' where a row has no value (as `clean_row`
     reads it); `present[i]` names the known columns row i actually had (its quarantine record

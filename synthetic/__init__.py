@@ -1,4 +1,4 @@
-"""A synthetic local authority: schools, pupils and their registers, written as FEED_SPEC extracts.
+"""A synthetic local authority: schools, pupils and their registers, written as register extracts.
 
 The generator keeps its own record of every mark and characteristic (the ground truth), so
 that tests can compute the published figures independently of the pipeline.

@@ -7,7 +7,7 @@ same kind of authority (schools by phase, SEN provision and needs, absence prope
 a hash of (seed, pupil, day), so any day's extract or any stretch of history can be produced
 on its own, in SQL, without holding the year in memory.
 
-Two outputs: the FEED_SPEC extract files of one school day (`write_day_extracts`), exactly
+Two outputs: the register extract files of one school day (`write_day_extracts`), exactly
 what a school would send; and the events that ingesting the extracts of the days before
 would have stored (`write_history`), so a benchmark can start on day 150 without ingesting
 149 mornings first. Its ground truth is `marks_sql`: each session's code as seen by the
@@ -25,7 +25,7 @@ import duckdb
 from ingestion.rules.upn import check_letter_sql
 from synthetic.model import school_days
 
-# csv, jsonl, csv.gz, jsonl.gz: every format FEED_SPEC allows, one per school in turn.
+# csv, jsonl, csv.gz, jsonl.gz: every format the contract allows, one per school in turn.
 FORMATS = (("csv", "csv", None), ("jsonl", "json", None), ("csv.gz", "csv", "gzip"))
 FORMATS += (("jsonl.gz", "json", "gzip"),)
 # Extracts run at 15:05 UTC (16:05 in UK summer, 15:05 in winter): the same register day.
@@ -249,8 +249,8 @@ def write_day_extracts(
     con: duckdb.DuckDBPyConnection, config: BulkConfig, day_index: int, landing: Path
 ) -> int:
     """Every school's schools, pupils and marks files for the extract of school day
-    `day_index` (FEED_SPEC: `<urn>/<stamp>/<kind>.<format>`), under `landing`; returns the
-    number of mark rows. The population tables must exist (`create_population`)."""
+    `day_index` (the contract's layout: `<urn>/<stamp>/<kind>.<format>`), under `landing`;
+    returns the number of mark rows. The population tables must exist (`create_population`)."""
     extracted = config.extract_time(day_index)
     stamp = extracted.strftime("%Y-%m-%dT%H-%M-%SZ")
     extracted_text = extracted.strftime("%Y-%m-%dT%H:%M:%S+00:00")
@@ -316,7 +316,7 @@ def write_day_extracts(
 
 
 def _move_partitions(partitioned: Path, landing: Path, stamp: str, file_name: str) -> None:
-    """DuckDB writes `urn=<urn>/data_0.<ext>`; FEED_SPEC wants `<urn>/<stamp>/<file>`."""
+    """DuckDB writes `urn=<urn>/data_0.<ext>`; the contract wants `<urn>/<stamp>/<file>`."""
     if not partitioned.exists():
         return
     for folder in partitioned.iterdir():

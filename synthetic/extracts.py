@@ -1,4 +1,4 @@
-"""Write the synthetic authority's daily extracts in the FEED_SPEC format.
+"""Write the synthetic authority's daily extracts in the register extract format (docs/feed.md).
 
 Schools differ the way real MIS exports do: CSV or JSON Lines, gzipped or not, a byte-order
 mark, their own column order and boolean spelling, with or without `last_modified`.

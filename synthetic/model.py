@@ -67,7 +67,7 @@ class GeneratorConfig:
     window_days: int = 10
     la_code: str = "881"
     seed: int = 2025
-    # Add rows that break FEED_SPEC rules, so that quarantine has something to show.
+    # Add rows that break the extract contract's rules, so that quarantine has something to show.
     bad_rows: bool = True
     # A planned closure (`#`) at the first primary school on this school day, if in range.
     closure_day: int = 7

@@ -86,7 +86,9 @@ def parse_page(client: Client, body: Any) -> Page:
                 raise bad("a file entry is not an object")
             name, sha256, href = entry.get("name"), entry.get("sha256"), entry.get("href")
             if not (isinstance(name, str) and _SEGMENT.fullmatch(name) and kind_of(name)):
-                raise bad(f"file name {str(name)[:40]!r} is not a FEED_SPEC file name")
+                raise bad(
+                    f"file name {str(name)[:40]!r} is not a register extract's (docs/feed.md)"
+                )
             if not (isinstance(sha256, str) and _SHA256.fullmatch(sha256.lower())):
                 raise bad(f"file {name} has no sha256")
             if not isinstance(href, str):

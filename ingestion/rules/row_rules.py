@@ -1,4 +1,5 @@
-"""Row rules of FEED_SPEC: each row becomes a clean record or a reason a data manager can act on."""
+"""Row rules of the extract contract (docs/feed.md): each row becomes a clean record or a
+reason a data manager can act on."""
 
 import re
 from datetime import date, datetime
@@ -23,7 +24,7 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class RowInvalid(Exception):
-    """The row breaks a FEED_SPEC rule; the message says which and how to fix it."""
+    """The row breaks a rule of the extract contract; the message says which and how to fix it."""
 
 
 Record = dict[str, Any]

@@ -1,6 +1,7 @@
-"""FEED_SPEC row rules for a whole file at once, in DuckDB, for the rows in their usual form.
+"""The extract contract's row rules for a whole round of files at once, in DuckDB, for the
+rows in their usual form.
 
-`validate.clean_row` checks one row in Python: clear, but 20 µs a row, and a large authority
+`row_rules.clean_row` checks one row in Python: clear, but 20 µs a row, and a large authority
 sends millions of marks a morning. Here a file's rows are checked together in SQL, but only
 against a *stricter* form of each rule: canonical dates (`2025-09-15`), timestamps with seconds
 and an offset (`2025-09-15T16:05:00+01:00`), permanent UPNs in capitals, no stray spaces. A

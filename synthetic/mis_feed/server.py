@@ -1,4 +1,4 @@
-"""A reference school-MIS-style feed server: serves a folder of FEED_SPEC extracts over HTTP.
+"""A reference school-MIS-style feed server: serves a folder of register extracts over HTTP.
 
 It exists for the demo and the tests of `ingestion.http_pull`, not for production: it binds to
 127.0.0.1 only, speaks plain HTTP and knows a single bearer token. What it serves is a
@@ -241,7 +241,7 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
 
 
 def _extracted_at(stamp: str) -> str | None:
-    """The stamp as ISO 8601, when it is named like FEED_SPEC's example."""
+    """The stamp as ISO 8601, when it is named like the extract contract's example."""
     taken = stamp_time(stamp)
     return None if taken is None else taken.isoformat().replace("+00:00", "Z")
 
@@ -377,7 +377,7 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m synthetic.mis_feed",
-        description="Serve a folder of FEED_SPEC extracts (<urn>/<stamp>/<file>) on 127.0.0.1.",
+        description="Serve a folder of register extracts (<urn>/<stamp>/<file>) on 127.0.0.1.",
     )
     parser.add_argument("--root", type=Path, required=True, help="folder of extracts to serve")
     parser.add_argument("--port", type=int, default=8765, help="0 picks any free port")

@@ -17,7 +17,7 @@ from ingestion.rules.row_rules import RowInvalid, clean_row
 from ingestion.rules.sql_rules import prepare, stage_valid_rows
 from tests.support.extracts import TINY, deliver
 
-# Spellings a real MIS uses that FEED_SPEC accepts or refuses; each replaces a generated value,
+# Spellings a real MIS uses that the contract accepts or refuses; each replaces a generated value,
 # so every one is checked both ways on rows that are otherwise real.
 VARIANTS = {
     "session": ["am", "Pm", " AM", "AM ", "XM", ""],

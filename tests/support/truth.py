@@ -1,7 +1,7 @@
 """Published figures computed straight from the generator's record, in plain Python.
 
 Deliberately independent of the project's SQL and of its code seeds: the categories are
-written out here from shared/DOMAIN.md, and every rule of shared/MARTS.md is computed again
+written out here from docs/domain.md, and every rule of docs/interface.md is computed again
 the simplest way (loops over the generator's marks), so that a test comparing the two checks
 the models, not a copy of them.
 

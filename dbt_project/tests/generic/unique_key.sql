@@ -5,7 +5,7 @@
     fct_sessions.loaded_through), the daily build checks only the combinations of the rows
     the latest build wrote: an incremental delete+insert can only duplicate a key among the
     rows it inserts, and the rows it did not touch were checked when they were written. The
-    variable `full_data_tests` (set by a --full-refresh build through ingestion/transform.py,
+    variable `full_data_tests` (set by a --full-refresh build through pipeline/marts.py,
     or by hand) checks the whole table. Home-made, not dbt_utils'
     unique_combination_of_columns, which always checks the whole table (docs/models.md,
     "Tests").

@@ -246,7 +246,10 @@ def test_the_pulled_folder_ingests_with_nothing_rejected(feed: FeedServer, tmp_p
     [
         ({"urn": "100001", "stamp": "..", "name": "marks.csv"}, "not a plain folder name"),
         ({"urn": "../../x", "stamp": "s", "name": "marks.csv"}, "is not 6 digits"),
-        ({"urn": "100001", "stamp": "s", "name": "notes.txt"}, "not a FEED_SPEC file name"),
+        (
+            {"urn": "100001", "stamp": "s", "name": "notes.txt"},
+            "is not a register extract's (docs/feed.md)",
+        ),
         (
             {"urn": "100001", "stamp": "s", "name": "marks.csv", "href": "http://example.org/x"},
             "another address",

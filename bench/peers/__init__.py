@@ -8,7 +8,8 @@ code list; each peer writes `pupil_attendance.parquet` and `attendance_by_sen.pa
 for `bench.peers.compare`. The rules are MARTS.md's, as in the dbt models: the latest mark of
 each session wins (transaction time, then extract, ingestion, line), code categories by code
 set, possible = present + AEA + authorised + unauthorised, persistent at 10% and severe at 50%
-by integer comparison, SEN provision as last reported, counts of 1 to 4 withheld.
+by integer comparison, SEN provision as last reported, counts from 1 up to dbt's
+`suppress_counts_below` withheld.
 
     sql.py       bare DuckDB (the lower bound), and the SQL that PostgreSQL runs too
     postgres.py  PostgreSQL: the events loaded with COPY, then the same SQL
@@ -46,6 +47,5 @@ SEN_COLUMNS = [
     "severe_absence_enrolments",
     "suppressed",
 ]
-SMALL = 5  # counts from 1 to SMALL - 1 are withheld (dbt var suppress_counts_below)
 # Marks from this date are read with the 2024 code set, as stg_register__mark_events does.
 CODE_SET_2024_FROM = "2024-08-19"

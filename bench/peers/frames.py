@@ -3,7 +3,8 @@ marts from the Parquet export as a user of that library would write it."""
 
 from pathlib import Path
 
-from bench.peers import CODE_SET_2024_FROM, PUPIL_COLUMNS, SEN_COLUMNS, SMALL
+from bench.peers import CODE_SET_2024_FROM, PUPIL_COLUMNS, SEN_COLUMNS
+from warehouse.project import suppress_counts_below
 
 # Each mark's code category, and the count of a pupil's sessions it goes into.
 CATEGORIES = ("present", "aea", "authorised", "unauthorised")
@@ -83,7 +84,7 @@ def run_polars(source: Path, out: Path) -> None:
             .drop("la_code"),
         ]
     )
-    below = pl.lit(SMALL)
+    below = pl.lit(suppress_counts_below())
 
     def is_small(column: str) -> pl.Expr:
         return (pl.col(column) >= 1) & (pl.col(column) < below)
@@ -174,7 +175,7 @@ def run_pandas(source: Path, out: Path) -> None:
         persistent=("is_persistent_absence", "sum"),
         severe=("is_severe_absence", "sum"),
     )
-    below = SMALL
+    below = suppress_counts_below()
 
     def small(column: str) -> pd.Series:
         return grouped[column].between(1, below - 1)

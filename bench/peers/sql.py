@@ -3,7 +3,8 @@ Parquet export, no framework. The PostgreSQL peer runs the same SQL (`bench.peer
 
 from pathlib import Path
 
-from bench.peers import CODE_SET_2024_FROM, SMALL
+from bench.peers import CODE_SET_2024_FROM
+from warehouse.project import suppress_counts_below
 
 PUPIL_ATTENDANCE = """
 with current_marks as (
@@ -129,7 +130,9 @@ def mart_sql(template: str, **tables: str) -> str:
     """`template` (PUPIL_ATTENDANCE or BY_SEN) reading the given tables, with the rules'
     numbers filled in: the same text for DuckDB and PostgreSQL."""
     # `between 1 and {small}` is inclusive: the largest count withheld.
-    return template.format(code_set_from=CODE_SET_2024_FROM, small=SMALL - 1, **tables)
+    return template.format(
+        code_set_from=CODE_SET_2024_FROM, small=suppress_counts_below() - 1, **tables
+    )
 
 
 def run_duckdb(source: Path, out: Path) -> None:

@@ -1,5 +1,5 @@
 """The bench's workloads: fixtures (a warehouse holding the days before), landing folders of
-generated extracts, and the event-store export the peers read."""
+generated extracts, the figures of a store, and the event-store export the peers read."""
 
 import os
 import shutil
@@ -144,3 +144,23 @@ def export_events(warehouse_db: Path, target: Path) -> None:
         for table in ("mark_events", "pupil_events", "school_events"):
             con.execute(f"copy events.{table} to '{target / table}.parquet'")
     shutil.copy(DBT_PROJECT_DIR / "seeds" / "register_codes.csv", target / "register_codes.csv")
+
+
+def store_figures(warehouse_db: Path) -> dict[str, int]:
+    """How much a workload's run held and took in: the events in its store, and the rows its
+    ingest read, added and quarantined."""
+    with duckdb.connect(str(warehouse_db), read_only=True) as con:
+        marks, pupils = con.execute(
+            "select (select count(*) from events.mark_events), "
+            "(select count(*) from events.pupil_events)"
+        ).fetchone()
+        rows_read, new, quarantined = con.execute(
+            "select sum(rows_read), sum(rows_new), sum(rows_quarantined) from ops.ingest_audit"
+        ).fetchone()
+    return {
+        "store_mark_events": marks,
+        "store_pupil_events": pupils,
+        "ingest_rows_read": int(rows_read or 0),
+        "ingest_rows_new": int(new or 0),
+        "ingest_rows_quarantined": int(quarantined or 0),
+    }

@@ -4,7 +4,10 @@ import copy
 import json
 from pathlib import Path
 
-from bench.run import BENCH_DIR, combine, main, verdicts
+from bench import BENCH_DIR
+from bench.record import combine
+from bench.run import main
+from bench.verdicts import verdicts
 
 
 def _single_run(date: str, commit: str, record: dict, workload: str, cpu: str = "cpu A") -> dict:

@@ -1,11 +1,12 @@
-"""`bench.run.median_run`: a W1 morning measured several times is recorded by its median run."""
+"""`bench.runners.median_run`: a W1 morning measured several times is recorded by its median run."""
 
 from pathlib import Path
 
 import pytest
 
 from bench.measure import Measurement
-from bench.run import main, median_run
+from bench.run import main
+from bench.runners import median_run
 
 
 def _run(seconds: float, peak: float, ingest: float) -> Measurement:

@@ -1,4 +1,5 @@
-"""Check a peer's result equal to the pipeline's published mart, row for row."""
+"""Check a peer's result equal to the pipeline's published mart, row for row: a peer's time
+counts only for the same figures."""
 
 from pathlib import Path
 

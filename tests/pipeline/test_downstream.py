@@ -4,7 +4,7 @@ ATTENDANCE_WAREHOUSE) name. A run triggered by a publication since replaced does
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,11 @@ def test_a_warehouse_without_a_publication_has_nothing_to_work_on(tmp_path: Path
 def test_a_publication_naming_no_register_day_needs_one_in_the_params(published: Path) -> None:
     record = read_record(published)
     assert record is not None and record.run.register_day is None
+    params = {"warehouse": str(published.parent)}
     with pytest.raises(ValueError, match="no register day"):
-        downstream_run({"params": {"warehouse": str(published.parent)}})
+        downstream_run({"params": params})
+    run = downstream_run({"params": {**params, "register_day": "2025-09-12"}})
+    assert (run.register_day, run.publication) == (date(2025, 9, 12), record)
 
 
 def test_a_triggered_run_works_on_its_events_publication_and_warehouse(

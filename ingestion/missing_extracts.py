@@ -69,17 +69,29 @@ def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
         paths = [
             row[0] for row in con.execute("select distinct path from ops.ingest_audit").fetchall()
         ]
-        stored_under = dict(
-            con.execute(
-                """
-                select source_file, any_value(urn) from (
-                    select source_file, urn from events.school_events
-                    union all
-                    select source_file, urn from events.pupil_events
-                )
-                group by source_file
-                """
-            ).fetchall()
+        # Only files whose path names no school are looked up, in every stream: after a
+        # school's first day its schools and pupils rows are mostly duplicates (not stored),
+        # so often only its marks were stored under it.
+        unnamed = [path for path in paths if urn_of_path(path) is None]
+        stored_under = (
+            dict(
+                con.execute(
+                    """
+                    select source_file, any_value(urn) from (
+                        select source_file, urn from events.school_events
+                        union all
+                        select source_file, urn from events.pupil_events
+                        union all
+                        select source_file, urn from events.mark_events
+                    )
+                    where list_contains(?, source_file)
+                    group by source_file
+                    """,
+                    [unnamed],
+                ).fetchall()
+            )
+            if unnamed
+            else {}
         )
     expected = sorted(urn for (urn,) in known)
     days_by_school: dict[str, set[date]] = defaultdict(set)

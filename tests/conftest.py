@@ -1,4 +1,5 @@
-"""Shared fixtures: generated data sets and an isolated Airflow home for real DAG runs."""
+"""Shared fixtures: generated data sets, a published LA, and an isolated Airflow home for real
+DAG runs."""
 
 import os
 import subprocess
@@ -33,6 +34,37 @@ def tiny_la():
     from tests.support.extracts import TINY
 
     return build_la(TINY)
+
+
+# The published LA of the serving and pipeline tests: enough schools and SEN groups for small
+# counts to be withheld, and for withheld cells to need complements; small enough to build in
+# seconds.
+PUBLISHED_CONFIG = {
+    "schools": 5,
+    "pupils": 200,
+    "school_days": 10,
+    "window_days": 5,
+    "closure_day": 4,
+}
+
+
+@pytest.fixture(scope="session")
+def serving_la():
+    from synthetic import GeneratorConfig, build_la
+
+    return build_la(GeneratorConfig(**PUBLISHED_CONFIG))
+
+
+@pytest.fixture(scope="session")
+def published(serving_la, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published folder of `serving_la`, every day delivered (ingested, built by real dbt,
+    published by the pipeline's own steps); its working warehouse is its parent. Shared: copy
+    it before writing beside it."""
+    from tests.support.published import published_la
+
+    root = tmp_path_factory.mktemp("serving")
+    days = range(serving_la.config.school_days)
+    return published_la(serving_la, root, days).locations.published
 
 
 @pytest.fixture(scope="session")

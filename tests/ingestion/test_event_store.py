@@ -1,14 +1,17 @@
 """The event store: append-only, idempotent, independent of the order extracts arrive in."""
 
+import csv
 import hashlib
 import random
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingestion.ingest import ingest_landing
+from ingestion.landing import stamp_of, stamp_time
 from synthetic import SyntheticLA
 from tests.support.extracts import deliver
 
@@ -164,3 +167,153 @@ def test_pre_2024_codes_are_accepted_only_before_the_2024_code_set(
         (5, "code 'J1' is not a register code of the pre-2024 set for 2024-06-04"),
         (6, "code 'K' is not a register code of the pre-2024 set for 2024-06-05"),
     ]
+
+
+def _expected_pupil_events(la: SyntheticLA, days: range) -> list[tuple]:
+    """(urn, upn, event type, extract day) of each state an enrolment's pupils rows went
+    through in the extracts of `days`, from the generator's record: a row is news when its
+    SEN status or its leaving date (written once the pupil has gone) differs from the row
+    before; the first row admits the pupil; a leaving date newly set is `left`."""
+    expected = []
+    for e in la.enrolments:
+        previous = None
+        for day_index in days:
+            window_start = la.days[la.window(day_index)[0]]
+            today = la.days[day_index]
+            if e.admission_date > today or (e.leaving_date and e.leaving_date < window_start):
+                continue  # not on roll in the extract's window: no pupils row
+            leaving = e.leaving_date if e.leaving_date and e.leaving_date <= today else None
+            state = (e.sen_on(day_index), leaving)
+            if state == previous:
+                continue
+            if previous is None:
+                event_type = "admitted"
+            elif leaving is not None and previous[1] is None:
+                event_type = "left"
+            else:
+                event_type = "characteristics_changed"
+            expected.append((e.urn, e.upn, event_type, day_index))
+            previous = state
+    return sorted(expected)
+
+
+def test_each_pupil_and_school_event_is_a_change_the_extracts_showed(
+    tiny_la: SyntheticLA, tmp_path: Path
+) -> None:
+    """Pupils rows repeated unchanged day after day are duplicates; admissions, SEN changes
+    and leavers are the events, each of its type (a pupil who moves school leaves one
+    enrolment and is admitted to another)."""
+    landing, db = tmp_path / "landing", tmp_path / "wh.duckdb"
+    days = range(6)
+    deliver(tiny_la, landing, days)
+    ingest_landing(landing, db)
+    day_of = {tiny_la.extract_time(d): d for d in days}
+    with duckdb.connect(str(db), read_only=True) as con:
+        pupils = con.execute(
+            "select urn, upn, event_type, transaction_time from events.pupil_events"
+        ).fetchall()
+        schools = con.execute(
+            "select urn, event_type, count(*) from events.school_events group by all order by all"
+        ).fetchall()
+    got = sorted((urn, upn, kind, day_of[time]) for urn, upn, kind, time in pupils)
+    expected = _expected_pupil_events(tiny_la, days)
+    assert got == expected
+    kinds = {kind for _, _, kind, _ in expected}
+    assert kinds == {"admitted", "characteristics_changed", "left"}
+    leavers = {(e.urn, e.upn) for e in tiny_la.enrolments if e.leaving_date}
+    assert {(urn, upn) for urn, upn, kind, _ in got if kind == "left"} == leavers
+    assert schools == [(s.urn, "school_registered", 1) for s in tiny_la.schools]
+
+
+def _re_export(folder: Path, later: timedelta, key: tuple, code: str | None = None) -> Path:
+    """The MIS's extract `folder` taken again `later`; with `code`, the mark `key` (upn,
+    session date, session) changed to it but its last_modified left as it was: a tie in
+    transaction time between two extracts."""
+    again = folder.parent / stamp_of(stamp_time(folder.name) + later)
+    again.mkdir()
+    changed = 0
+    for path in folder.iterdir():
+        with path.open(encoding="utf-8-sig", newline="") as source:
+            reader = csv.DictReader(source)
+            rows = list(reader)
+        for row in rows:
+            if "extracted_at" in row:
+                taken = datetime.fromisoformat(row["extracted_at"]) + later
+                row["extracted_at"] = taken.isoformat()
+            mark = (row.get("upn"), row.get("session_date"), row.get("session"))
+            if code and mark == key and row.get("code"):
+                row["code"] = code
+                changed += 1
+        with (again / path.name).open("w", encoding="utf-8", newline="") as target:
+            writer = csv.DictWriter(target, fieldnames=reader.fieldnames, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    assert changed == (1 if code else 0)
+    return again
+
+
+def _current_code(database: Path, urn: str, key: tuple) -> str:
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            f"select code from ({CURRENT_MARKS}) "
+            "where urn = ? and upn = ? and session_date = ? and session = ?",
+            [urn, *key],
+        ).fetchall()
+    return rows[0][0]
+
+
+def _history_of(database: Path, urn: str, key: tuple) -> list[tuple]:
+    """The mark's stored states in the order of its history: (code, extracted_at)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "select code, extracted_at from events.mark_events "
+            "where urn = ? and upn = ? and session_date = ? and session = ? "
+            "order by transaction_time, extracted_at",
+            [urn, *key],
+        ).fetchall()
+
+
+def _new_rows(database: Path, folder: Path, source: Path) -> int:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "select sum(rows_new) from ops.ingest_audit where path like ?",
+            [f"{folder.relative_to(source)}/%"],
+        ).fetchone()[0]
+
+
+def test_ties_in_transaction_time_are_placed_by_extract_time_whatever_arrives_first(
+    tiny_la: SyntheticLA, tmp_path: Path
+) -> None:
+    """Three extracts of one day whose marks share their last_modified: the first, an
+    unchanged copy an hour later, and one two hours later with one mark changed. The later
+    extract's code is current; the copy, even when it arrives last, is a duplicate: placed
+    between the two by its extract time, it changes nothing."""
+    school = next(s for s in tiny_la.schools if s.sends_last_modified and s.file_format == "csv")
+    day = tiny_la.days[1]
+    (urn, upn, _, session), mark = next(
+        (key, mark)
+        for key, mark in sorted(tiny_la.marks.items())
+        if key[0] == school.urn and key[2] == day and mark.code not in ("", "I")
+    )
+    key = (upn, day.isoformat(), session)
+    source = tmp_path / "source"
+    deliver(tiny_la, source, range(2))
+    first = source / urn / stamp_of(tiny_la.extract_time(1))
+    copy = _re_export(first, timedelta(hours=1), key)
+    changed = _re_export(first, timedelta(hours=2), key, "I")
+    assert mark.code != "I"
+
+    histories = {}
+    for name, order in (("in order", [copy, changed]), ("copy late", [changed, copy])):
+        landing, db = tmp_path / name / "landing", tmp_path / name / "wh.duckdb"
+        for folder in sorted({p.parent for p in source.rglob("*.*")} - {copy, changed}):
+            _arrive(folder, source, landing)
+        ingest_landing(landing, db)
+        for folder in order:
+            _arrive(folder, source, landing)
+            ingest_landing(landing, db)
+        assert _current_code(db, urn, key) == "I", name
+        assert [code for code, _ in _history_of(db, urn, key)] == [mark.code, "I"], name
+        assert _new_rows(db, copy, source) == 0, name
+        histories[name] = _history_of(db, urn, key)
+    assert histories["in order"] == histories["copy late"]

@@ -11,6 +11,8 @@ import duckdb
 
 from pipeline import daily
 from pipeline.run_info import RunInfo
+from publication.publish import publish
+from publication.record import PublicationRecord, PublishingRun
 from synthetic import SyntheticLA
 from tests.support.extracts import deliver
 
@@ -38,6 +40,14 @@ def published_la(
     run = built_la(la, root, days, run_id=run_id, audit=audit)
     daily.publish(run, None)
     return run
+
+
+def publish_again(published: Path, warehouse: Path, run: PublishingRun) -> PublicationRecord:
+    """The marts behind the publication `published` (a `published_la` folder) published again,
+    by the run `run`, into `warehouse`'s published folder: a publication of a test's own, with
+    the register day and run it needs, in a second."""
+    source = published.parent / "warehouse.duckdb"
+    return publish(source, warehouse / "published", run).record
 
 
 def file_fingerprints(folder: Path) -> dict[str, str]:

@@ -10,19 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.layout import PACKAGES
 from warehouse.project import PROJECT_ROOT
 
-PACKAGES = (
-    "warehouse",
-    "ingestion",
-    "expectations",
-    "publication",
-    "serving",
-    "pipeline",
-    "synthetic",
-    "bench",
-    "dags",
-)
 MAX_MODULE_LINES = 450
 MAX_MODULES_SIDE_BY_SIDE = 12
 

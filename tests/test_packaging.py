@@ -9,18 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.layout import NOT_SHIPPED, PACKAGES
 from warehouse.project import PROJECT_ROOT
 
-PRODUCT = {
-    "warehouse",
-    "ingestion",
-    "expectations",
-    "publication",
-    "serving",
-    "pipeline",
-    "synthetic",
-    "dbt_project",
-}
+# The packages, with the dbt project as data beside them.
+PRODUCT = (set(PACKAGES) - set(NOT_SHIPPED)) | {"dbt_project"}
 
 
 @pytest.fixture(scope="module")

@@ -248,7 +248,7 @@ def test_the_pulled_folder_ingests_with_nothing_rejected(feed: FeedServer, tmp_p
         ({"urn": "../../x", "stamp": "s", "name": "marks.csv"}, "is not 6 digits"),
         (
             {"urn": "100001", "stamp": "s", "name": "notes.txt"},
-            "is not a register extract's (docs/feed.md)",
+            "is not a register extract's",
         ),
         (
             {"urn": "100001", "stamp": "s", "name": "marks.csv", "href": "http://example.org/x"},

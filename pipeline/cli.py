@@ -21,8 +21,7 @@ SETTINGS = (
     (DSN_ENV, "load the published marts into PostgreSQL"),
     (KEY_ENV, "the secret key of the pupils' pseudonyms (with the above)"),
     (MEMORY_LIMIT_ENV, "each DuckDB connection's memory limit (default 6GB)"),
-    (f"{AUDIT_SCOPE_VARIABLE}=full", "audit whole tables, not only the rows new since the last"),
-    ("", "publication"),
+    (f"{AUDIT_SCOPE_VARIABLE}=full", "every audit checks whole tables (after a repair)"),
     (f"{LANDING_ENV}, {WAREHOUSE_ENV}", "the folders of the runs Airflow schedules"),
 )
 ENVIRONMENT = "settings read from the environment (docs/usage.md):\n" + "\n".join(

@@ -45,7 +45,9 @@ def test_a_step_over_its_memory_limit_is_stopped_with_its_children(tmp_path: Pat
     failure = _stopped(tmp_path, 400, memory_limit_mib=200)
     measured = failure.measurement
     assert measured.detail["outcome"].startswith("out of memory: stopped at ")
-    assert measured.peak_rss_mib >= 200
+    # The limit is on the processes together: the child alone may stop short of it (its
+    # grandchild holds ~10 MiB), so the figure to check is the tree's.
+    assert measured.detail["tree_peak_rss_mib"] > 200
     assert measured.seconds < 60
 
 

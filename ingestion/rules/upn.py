@@ -20,12 +20,16 @@ def check_letter(body: str) -> str:
 
 
 def check_letter_sql(body: str, start: int = 1) -> str:
-    """`check_letter` in SQL, of the 12 digits of the SQL text `body` from position `start`
-    (a permanent UPN's body: a character that is not a digit makes the result null)."""
-    total = " + ".join(
-        f"try_cast(substr({body}, {start + i}, 1) as integer) * {i + 2}" for i in range(12)
+    """`check_letter` in SQL, of the 12 characters of the SQL text `body` from position
+    `start`: 11 digits and a last digit or letter (valued by its place in the check alphabet).
+    Only for a body of that shape (anything else gives a letter or null, not an error)."""
+    values = [f"(ascii(substr({body}, {start + i}, 1)) - 48) * {i + 2}" for i in range(11)]
+    last = f"substr({body}, {start + 11}, 1)"
+    values.append(
+        f"(case when {last} between '0' and '9' then ascii({last}) - 48 "
+        f"else strpos('{CHECK_ALPHABET}', {last}) - 1 end) * 13"
     )
-    return f"substr('{CHECK_ALPHABET}', (({total}) % 23) + 1, 1)"
+    return f"substr('{CHECK_ALPHABET}', ((({' + '.join(values)}) % 23) + 23) % 23 + 1, 1)"
 
 
 def upn_problem(upn: str) -> str | None:

@@ -62,14 +62,14 @@ def check_rows(
     `kind.arrow_schema()` and file_no) and `quarantined` (file_no, line, reason, raw_record),
     which between them hold every row of `source` once."""
     rules = rules_for(kind.name, now, limits or DateLimits())
-    for check in rules.columns:
-        con.execute(check.create_sql(source))
     joins = " ".join(
         f'join {c.table} as c_{c.column} on c_{c.column}.value = s."{c.column}"'
         for c in rules.columns
     )
     reason = f"coalesce({', '.join(rules.steps)})"
     try:
+        for check in rules.columns:
+            con.execute(check.create_sql(source))
         # One pass over the round's rows: every row typed, with its reason (NULL when valid);
         # the quarantined rows then find their text again by (file_no, line).
         con.execute(

@@ -7,6 +7,7 @@ time its folder's stamp. Everything that reads that layout (the ingester, the
 missing-extract check, the HTTP pull, the reference feed, the generator) reads it here.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,15 +31,36 @@ def find_extract_files(landing: Path) -> list[ExtractFile]:
     """Every register extract file at any depth below `landing`, oldest extract folder first.
 
     Within one folder, schools come before pupils before marks, so that a mark's pupil is
-    already known when the mark is checked.
+    already known when the mark is checked. Symbolic links are not among them, nor looked
+    into (`find_links`).
     """
+    return scan_landing(landing)[0]
+
+
+def find_links(landing: Path) -> list[Path]:
+    """The symbolic links below `landing` that an extract could hide behind: links to a
+    folder, and links named like an extract. They are refused, never followed."""
+    return scan_landing(landing)[1]
+
+
+def scan_landing(landing: Path) -> tuple[list[ExtractFile], list[Path]]:
     rank = {kind.name: i for i, kind in enumerate(KINDS)}
-    found = []
-    for path in landing.rglob("*"):
-        kind = kind_of(path.name)
-        if kind is not None and path.is_file():
-            found.append(ExtractFile(path, kind))
-    return sorted(found, key=lambda f: (str(f.path.parent), rank[f.kind.name], f.path.name))
+    found, links = [], []
+    for folder, folders, files in os.walk(landing, followlinks=False):
+        here = Path(folder)
+        for name in folders:
+            if (here / name).is_symlink():
+                links.append(here / name)
+        for name in files:
+            path, kind = here / name, kind_of(name)
+            if kind is None:
+                continue
+            if path.is_symlink():
+                links.append(path)
+            else:
+                found.append(ExtractFile(path, kind))
+    found.sort(key=lambda f: (str(f.path.parent), rank[f.kind.name], f.path.name))
+    return found, sorted(links)
 
 
 def stamp_of(moment: datetime) -> str:

@@ -2,7 +2,6 @@
 quarantined (`ops.quarantine`), each with its line and a reason for the school's data manager.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,7 +48,8 @@ class LoadSummary:
 class Quarantined:
     line: int
     reason: str
-    raw: dict[str, str]
+    # A JSON object of the row's contract columns; '{}' when its fields did not line up.
+    raw_record: str
 
 
 _AUDIT_SCHEMA = pa.schema(
@@ -101,7 +101,7 @@ def record_files(
             "path": outcome.path,
             "line": q.line,
             "reason": q.reason,
-            "raw_record": json.dumps(q.raw, sort_keys=True),
+            "raw_record": q.raw_record,
             "ingested_at": now,
             "load_id": load_id,
         }

@@ -3,7 +3,5 @@
 `checks.check_rows` checks a round's rows of one kind in DuckDB, every rule written once in
 SQL (`columns.py`: the rules of one column; `kinds.py`: each kind's rules in order;
 `sql_text.py`: the SQL they are written with). `upn.py` is the UPN check letter;
-`register_codes.py` reads the one list of register codes (a dbt seed). `row_rules.py` and
-`sql_rules.py` are the previous check (one row in Python, and its SQL fast path), still used
-by `ingest.py` and `rounds.py` until they call `check_rows`.
+`register_codes.py` reads the one list of register codes (a dbt seed).
 """

@@ -17,11 +17,10 @@ import duckdb
 
 from ingestion.contract import MARKS
 from ingestion.ingest import LoadSummary, ingest_landing
-from ingestion.landing import ExtractFile
-from ingestion.readers import Row, decode, read_bytes, read_rows
 from ingestion.rules.upn import make_upn
 from synthetic import SyntheticLA
 from tests.support.extracts import deliver
+from tests.support.source import read_rows
 
 EVENT_TABLES = ("events.school_events", "events.pupil_events", "events.mark_events")
 # Codes a generated mark is turned into by the second extract of a morning.
@@ -39,9 +38,7 @@ def _iso(la: SyntheticLA, day_index: int, hours_later: float) -> str:
 
 def _marks_of(folder: Path) -> list[dict[str, str]]:
     [path] = [p for p in folder.iterdir() if p.name.startswith("marks")]
-    data, _ = read_bytes(path)
-    rows = read_rows(ExtractFile(path, MARKS), decode(path, data))
-    return [r.values for r in rows if isinstance(r, Row)]
+    return [row.values for row in read_rows(MARKS, path, 0)]
 
 
 def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:

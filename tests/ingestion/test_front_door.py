@@ -218,3 +218,42 @@ def test_one_unreadable_file_is_that_files_alone(landing, tmp_path, tiny_la):
         assert outcome.rejected and reason in outcome.reason, outcome
     _assert_rest_ingested(outcomes, {str(p.relative_to(landing)) for p in expected})
     assert "x" * 100 not in _stored_text(database) + messages
+
+
+def test_impossible_dates_are_quarantined_on_arrival_and_case_is_one_rule(landing, tmp_path):
+    marks = _first(landing, "marks.csv")
+    lines = marks.read_text().splitlines()
+    header = lines[0].split(",")
+    at = {name: header.index(name) for name in ("session_date", "session", "code")}
+    impossible = ["1900-01-01", "0001-01-01", "2099-01-05", "9999-12-31"]
+    for number, day in enumerate(impossible, start=1):
+        fields = lines[number].split(",")
+        fields[at["session_date"]] = day
+        lines[number] = ",".join(fields)
+    # The same lower-case spelling for both columns: both accepted, stored in capitals.
+    fields = lines[5].split(",")
+    fields[at["session"]], fields[at["code"]] = fields[at["session"]].lower(), "n"
+    lines[5] = ",".join(fields)
+    marks.write_text("\n".join(lines) + "\n")
+    database, outcomes, _ = _ingest(landing, tmp_path)
+    path = str(marks.relative_to(landing))
+    with duckdb.connect(str(database), read_only=True) as con:
+        refused = dict(
+            con.execute(
+                "select line, reason from ops.quarantine where path = ? and line <= 5", [path]
+            ).fetchall()
+        )
+        stored = con.execute(
+            "select count(*) from events.mark_events "
+            "where session_date < date '2006-09-01' or session_date > date '2030-01-01'"
+        ).fetchone()[0]
+        lower = con.execute(
+            "select session, code from events.mark_events where source_file = ? "
+            "and source_line = 6",
+            [path],
+        ).fetchall()
+    assert sorted(refused) == [2, 3, 4, 5]
+    assert all("session_date" in reason for reason in refused.values())
+    assert stored == 0
+    assert lower == [(lower[0][0].upper(), "N")] and lower[0][0] in ("AM", "PM")
+    _assert_rest_ingested(outcomes, set())

@@ -19,7 +19,7 @@ def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read) -> N
     known = kind.known_columns
     paths = "[" + ", ".join(f"'$.\"{c}\"'" for c in known) + "]"
     con.execute(
-        f"""
+        """
         create or replace temp table json_rows as
         select file_no, line, source,
             case when not json_valid(source) then 'the line is not valid JSON'
@@ -28,7 +28,9 @@ def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read) -> N
         from numbered where trim(source, ' ' || chr(9)) <> ''
         """
     )
-    for number, rows in con.execute("select file_no, count(*) from json_rows group by all").fetchall():
+    for number, rows in con.execute(
+        "select file_no, count(*) from json_rows group by all"
+    ).fetchall():
         read.rows_read[number] = rows + len(read.problems.get(number, []))
     for number, line, problem in con.execute(
         "select file_no, line, problem from json_rows where problem is not null order by all"

@@ -113,8 +113,7 @@ def _read_files(
     else:
         declared = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(first.width)) + "}"
         taken = ", ".join(
-            (f"coalesce(c{first.positions[c]}, '')" if c in first.positions else "''")
-            + f" as {c}"
+            (f"coalesce(c{first.positions[c]}, '')" if c in first.positions else "''") + f" as {c}"
             for c in kind.known_columns
         )
         options = "header = true, delim = ',', quote = '\"', escape = '\"'"
@@ -218,7 +217,9 @@ def _number_rows(
             from all_lines anti join skipped_lines using (file_no, line)
             """
         )
-        expected = dict(con.execute("select file_no, count(*) from line_map group by all").fetchall())
+        expected = dict(
+            con.execute("select file_no, count(*) from line_map group by all").fetchall()
+        )
     finally:
         con.unregister("skipped_lines")
     con.execute(

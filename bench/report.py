@@ -65,6 +65,7 @@ def write_report(results: dict[str, Any], path: Path) -> None:
             ),
         ]
 
+    lines += _ingest_bounds(results["workloads"])
     for name, failure in results.get("failures", {}).items():
         lines += ["", f"{name} did not finish:", "", "```", failure.strip(), "```"]
     if results["peers"]:
@@ -103,6 +104,43 @@ def write_report(results: dict[str, Any], path: Path) -> None:
     for note in results.get("notes", []):
         lines += ["", note]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _ingest_bounds(workloads: dict[str, Any]) -> list[str]:
+    """The ingest task of each W1 and W3 morning against bare DuckDB's ingest of the same
+    landing folder (`bench/ingest_bound.py`), in the same bench run."""
+    bounded = {name: w for name, w in workloads.items() if "ingest_bound" in w["detail"]}
+    if not bounded:
+        return []
+    lines = [
+        "",
+        "## Ingest against its bare DuckDB bound",
+        "",
+        "`bench/ingest_bound.py` after each measured run, on its landing folder and a copy of "
+        "the pre-morning warehouse: every file read by DuckDB with declared column types (many "
+        "files per `read_csv`/`read_json` call), the same row checks, only the news appended "
+        "to the event tables. Its seconds run from opening the copy to the commit (the median "
+        "of its runs); the ratio is the ingest task's seconds over them.",
+        "",
+        "| workload | rows read | ingest task s | bound s | ratio | bound runs s "
+        "| new events (pipeline / bound) | bound peak MiB | load before |",
+        "|---|---:|---:|---:|---:|---|---|---:|---|",
+    ]
+    for name, w in bounded.items():
+        d, bound = w["detail"], w["detail"]["ingest_bound"]
+        read = d.get("ingest_rows_read")
+        read = f"{read:,}" if read is not None else ""
+        ingest = d.get("task_seconds", {}).get("ingest", "")
+        if "outcome" in bound:
+            lines.append(f"| {name} | {read} | {ingest} | {bound['outcome']} | | | | | |")
+            continue
+        lines.append(
+            f"| {name} | {read} | {ingest} | {d['ingest_bound_seconds']} "
+            f"| {d['ingest_ratio']} | {', '.join(str(s) for s in bound['runs_seconds'])} "
+            f"| {d.get('ingest_rows_new', 0):,} / {bound['rows_new']:,} "
+            f"| {bound['peak_rss_mib']} | {_load(bound['loadavg_before'])} |"
+        )
+    return lines
 
 
 def _load(values: list[float]) -> str:

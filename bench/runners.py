@@ -2,7 +2,9 @@
 W1 (a large LA's mornings through the real DAG), W2 (a whole year's store rebuilt by dbt, and
 its bare DuckDB bound) and W3 (national first mornings, growing until one misses a target)."""
 
+import os
 import shutil
+import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +21,9 @@ from bench.workloads import (
     prepare_run,
     store_figures,
 )
+from ingestion.contract import KINDS
+
+KIND_NAMES = tuple(kind.name for kind in KINDS)
 
 
 def run_mornings(scale: Scale, work: Path, results: dict[str, Any]) -> None:
@@ -32,7 +37,7 @@ def run_mornings(scale: Scale, work: Path, results: dict[str, Any]) -> None:
         fixture_timings = build_w1_fixture(config, day_number, fixture, run, scale.previous_morning)
         fixture_seconds = round(time.perf_counter() - started, 2)
         day = config.days[day_number - 1]
-        repeats = []
+        repeats, bounds = [], []
         for _ in range(scale.w1_repeats):
             mark_rows = prepare_run(config, day_number, fixture, run)
             repeats.append(
@@ -43,7 +48,9 @@ def run_mornings(scale: Scale, work: Path, results: dict[str, Any]) -> None:
                     run / "dag_run.log",
                 )
             )
-        measured = median_run(repeats)
+            # After the measured run, on the same landing folder and a copy of the fixture.
+            bounds.append(run_ingest_bound(f"W1 day {day_number}", fixture / "warehouse", run))
+        measured = with_ingest_bound(median_run(repeats), bounds)
         measured.detail.update(
             {
                 "register_day": day.isoformat(),
@@ -58,6 +65,65 @@ def run_mornings(scale: Scale, work: Path, results: dict[str, Any]) -> None:
             f"{measured.name}: {measured.seconds} s (runs: "
             f"{', '.join(str(r.seconds) for r in repeats)}), peak {measured.peak_rss_mib} MiB"
         )
+
+
+def run_ingest_bound(name: str, pre_morning: Path, run: Path) -> Measurement:
+    """`bench.ingest_bound`, bare DuckDB's ingest of the run's landing folder, in its own
+    process, on a copy of the pre-morning warehouse `pre_morning` (the copy is deleted after:
+    late in the year it is gigabytes)."""
+    copy = run / "ingest-bound" / "warehouse.duckdb"
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(pre_morning / "warehouse.duckdb", copy)
+    os.sync()
+    try:
+        bound = run_python(
+            f"{name} ingest bound",
+            "bench.ingest_bound",
+            ["--landing", str(run / "landing"), "--warehouse", str(copy)],
+            run / "ingest_bound.log",
+        )
+    except StepFailed as failure:
+        # The morning's own figures stand; the record says why it has no bound.
+        print(f"{name} ingest bound failed: see {run / 'ingest_bound.log'}")
+        failure.measurement.detail["error"] = str(failure)[-2000:]
+        return failure.measurement
+    finally:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    print(f"{bound.name}: {bound.detail['seconds']} s ({bound.seconds} s with its process)")
+    return bound
+
+
+def with_ingest_bound(measured: Measurement, bounds: list[Measurement]) -> Measurement:
+    """The morning's record with its ingest bound: `ingest_bound_seconds` (the bound's own
+    time, from opening the warehouse copy to its commit; the median of its runs) and
+    `ingest_ratio`, the ingest task's seconds over it."""
+    failed = [bound for bound in bounds if "outcome" in bound.detail]
+    if failed:
+        detail = {
+            **measured.detail,
+            "ingest_bound": {key: failed[0].detail[key] for key in ("outcome", "error")},
+        }
+        return replace(measured, detail=detail)
+    seconds = [bound.detail["seconds"] for bound in bounds]
+    bound_seconds = round(statistics.median_low(seconds), 3)
+    middle = next(bound for bound in bounds if bound.detail["seconds"] == bound_seconds)
+    ingest = measured.detail.get("task_seconds", {}).get("ingest")
+    detail = {
+        **measured.detail,
+        "ingest_bound_seconds": bound_seconds,
+        "ingest_ratio": round(ingest / bound_seconds, 2) if ingest and bound_seconds else None,
+        "ingest_bound": {
+            "runs_seconds": seconds,
+            "process_seconds": middle.seconds,
+            "peak_rss_mib": middle.peak_rss_mib,
+            "loadavg_before": middle.loadavg_before,
+            "rows_new": sum(middle.detail[kind]["rows_new"] for kind in KIND_NAMES),
+            "rows_invalid": sum(middle.detail[kind]["rows_invalid"] for kind in KIND_NAMES),
+            "kinds": {kind: middle.detail[kind] for kind in KIND_NAMES},
+        },
+    }
+    return replace(measured, detail=detail)
 
 
 def median_run(repeats: list[Measurement]) -> Measurement:
@@ -128,6 +194,10 @@ def run_national(scale: Scale, work: Path, results: dict[str, Any]) -> None:
             results.setdefault("failures", {})[name] = str(failure)[-2000:]
             print(f"W3 {pupils:,} pupils failed: see {run / 'dag_run.log'}")
             break
+        bound = run_ingest_bound(
+            f"W3 {pupils:,} pupils", work / str(pupils) / "fixture" / "warehouse", run
+        )
+        measured = with_ingest_bound(measured, [bound])
         measured.detail.update(
             {
                 "register_day": config.days[0].isoformat(),

@@ -29,6 +29,15 @@ def test_smoke_bench_runs_the_dag_and_the_peers_agree(airflow_env, tmp_path: Pat
     assert w1["detail"]["state"] == "success"
     assert set(w1["detail"]["task_seconds"]) >= {"ingest", "build", "audit", "publish"}
     assert w1["detail"]["ingest_rows_quarantined"] == 0
+    # Each morning's ingest task beside bare DuckDB's ingest of the same landing folder, in
+    # the same run (bench/ingest_bound.py), which stored as many new events.
+    for name in ("W1_day5", *(f"W3_{pupils}" for pupils in scale.w3_pupils)):
+        detail = results["workloads"][name]["detail"]
+        assert detail["ingest_bound_seconds"] > 0
+        ratio = detail["task_seconds"]["ingest"] / detail["ingest_bound_seconds"]
+        assert detail["ingest_ratio"] == round(ratio, 2)
+        assert detail["ingest_bound"]["rows_new"] == detail["ingest_rows_new"] > 0
+    assert "## Ingest against its bare DuckDB bound" in (tmp_path / "RESULTS.md").read_text()
     assert len(w1["loadavg_before"]) == 3 and w1["peak_rss_mib"] > 0
     # The peers ran on the store of each workload: the morning, the replay and the largest
     # national size.

@@ -15,6 +15,10 @@ export AIRFLOW__CORE__PARALLELISM := 4
 # SQLite: wait up to 60 s for a lock instead of failing at once when several Airflow
 # processes write (make airflow runs four of them).
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db?timeout=60
+# Task logs hold what the steps log (school URNs, reasons): not for every local user
+# (Airflow's defaults are 0o664 and 0o775; docs/security.md).
+export AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS ?= 0o640
+export AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS ?= 0o750
 AIRFLOW_PORT ?= 8080
 # The one-slot pool of every task that opens the warehouse (pipeline/pool.py).
 WAREHOUSE_POOL := attendance_warehouse

@@ -21,6 +21,7 @@ from bench.record import combine, commit, machine, write_results
 from bench.runners import run_mornings, run_national, run_replay
 from bench.verdicts import TARGETS
 from bench.workloads import SCALES, Scale
+from warehouse.permissions import apply_umask
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--note", action="append", default=[], help="with --combine: a note")
     args = parser.parse_args(argv)
+    # The warehouses and stores under --work hold (synthetic) pupil data: the same modes as a
+    # real run's, for every measured step (each inherits the umask).
+    apply_umask()
     if args.combine:
         results = combine([json.loads(path.read_text()) for path in args.combine])
         results["notes"] = results.get("notes", []) + args.note

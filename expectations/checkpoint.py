@@ -34,6 +34,7 @@ from expectations.suite import (
     with_parameters,
 )
 from warehouse.connect import settings as duckdb_settings
+from warehouse.permissions import make_folders
 
 if TYPE_CHECKING:
     from great_expectations import ValidationDefinition
@@ -153,7 +154,7 @@ def _run_checkpoint(
         actions.append(UpdateDataDocsAction(name="data_docs", site_names=["run"]))
     # The audit's queries scan the year's session facts: the same memory limit as the build.
     config = duckdb_settings(database)
-    Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
+    make_folders(Path(config["temp_directory"]))
     try:
         datasource = context.data_sources.add_sql(
             name="warehouse",

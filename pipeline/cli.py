@@ -11,6 +11,7 @@ from serving.postgres import DSN_ENV
 from serving.pseudonyms import KEY_ENV
 from warehouse.connect import MEMORY_LIMIT_ENV
 from warehouse.locations import LANDING_ENV, WAREHOUSE_ENV
+from warehouse.permissions import UMASK_ENV, BadUmask, apply_umask
 from warehouse.project import PROJECT_ROOT
 
 DESCRIPTION = """\
@@ -23,6 +24,7 @@ SETTINGS = (
     (MEMORY_LIMIT_ENV, "each DuckDB connection's memory limit (default 6GB)"),
     (f"{AUDIT_SCOPE_VARIABLE}=full", "every audit checks whole tables (after a repair)"),
     (f"{LANDING_ENV}, {WAREHOUSE_ENV}", "the folders of the runs Airflow schedules"),
+    (UMASK_ENV, "who may open what it writes (default 027: files 0640, folders 0750)"),
 )
 ENVIRONMENT = "settings read from the environment (docs/usage.md):\n" + "\n".join(
     f"  {name:<42} {meaning}" for name, meaning in SETTINGS
@@ -31,6 +33,13 @@ ENVIRONMENT = "settings read from the environment (docs/usage.md):\n" + "\n".joi
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # Everything the command writes (through DuckDB, dbt and Airflow's runs too) is for the
+    # owner and a group only (docs/security.md).
+    try:
+        apply_umask()
+    except BadUmask as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return args.handler(args)
 
 

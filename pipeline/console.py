@@ -13,6 +13,7 @@ from typing import TextIO
 
 from pipeline.dag_runs import DAG_ID
 from warehouse.locations import resolve_locations
+from warehouse.permissions import make_folders
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def run_once(landing: str, warehouse: str, register_day: date) -> int:
     if not locations.landing.is_dir():
         print(f"error: landing folder {locations.landing} does not exist", file=sys.stderr)
         return 2
-    locations.warehouse.mkdir(parents=True, exist_ok=True)
+    make_folders(locations.warehouse)
     print(f"Running attendance_daily for {register_day} on {locations.landing}", flush=True)
     dags, terminal = load_dags_quietly(locations.warehouse / "airflow-run.log")
     run = run_day_or_exit(

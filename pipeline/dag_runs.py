@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from warehouse.alerts import TASK_FAILED, alerts_for_run
+from warehouse.permissions import make_folders, restricted_opener
 from warehouse.project import DAGS_DIR
 from warehouse.register_days import logical_date_for
 
@@ -112,8 +113,8 @@ def divert_output(log_file: Path) -> tuple[TextIO, TextIO]:
     run's own progress and errors."""
     terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     terminal_errors = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("a") as log:
+    make_folders(log_file.parent)
+    with open(log_file, "a", opener=restricted_opener) as log:
         sys.stdout.flush()
         sys.stderr.flush()
         os.dup2(log.fileno(), sys.stdout.fileno())

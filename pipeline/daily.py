@@ -3,7 +3,8 @@
 Each takes the run's `RunInfo` (pipeline/run_info.py) and returns a small JSON-able record
 for the run's log and XCom; tests, the bench and the CLI call the same functions. Every
 step that opens the working warehouse holds its lock (warehouse/lock.py); the DAG also
-puts those tasks in the one-slot pool (pipeline/pool.py).
+puts those tasks in the one-slot pool (pipeline/pool.py). Each runs under the umask of
+ATTENDANCE_UMASK (warehouse/permissions.py): what it writes is not open to other users.
 
 Heavy imports (dbt's runner, Great Expectations, pyarrow) are made inside the steps, so that
 parsing a DAG file stays quick.
@@ -19,11 +20,13 @@ from warehouse.alerts import FILE_REJECTED, MISSING_EXTRACT, record_alert
 from warehouse.build_stamp import check_build_stamp, clear_build_stamp, write_build_stamp
 from warehouse.locations import Locations
 from warehouse.lock import warehouse_lock
+from warehouse.permissions import with_pipeline_umask
 from warehouse.register_days import end_of_day
 
 log = logging.getLogger(__name__)
 
 
+@with_pipeline_umask
 def pull(run: RunInfo) -> dict[str, Any] | None:
     """Pull new extracts from the MIS feed named by ATTENDANCE_FEED_URL, if one is set."""
     from ingestion.http_pull import pull_from_environment
@@ -32,6 +35,7 @@ def pull(run: RunInfo) -> dict[str, Any] | None:
     return summary.as_record() if summary else None
 
 
+@with_pipeline_umask
 def ingest(run: RunInfo) -> dict[str, Any]:
     """Ingest new extracts; a file rejected whole becomes an alert naming its school."""
     from ingestion.ingest import ingest_landing
@@ -61,6 +65,7 @@ def ingest(run: RunInfo) -> dict[str, Any]:
     }
 
 
+@with_pipeline_umask
 def check_extracts(run: RunInfo) -> dict[str, Any]:
     """Report each known school whose extract for the register day did not arrive."""
     from ingestion.missing_extracts import check_extracts as compare_extracts
@@ -84,6 +89,7 @@ def check_extracts(run: RunInfo) -> dict[str, Any]:
     return check.as_record()
 
 
+@with_pipeline_umask
 def build(run: RunInfo) -> dict[str, Any]:
     """Build the marts as they stood at the end of the register day (see `cutoff_for`), and
     record that they are this run's build.
@@ -156,6 +162,7 @@ def cutoff_for(locations: Locations, run: RunInfo) -> str | None:
     return cutoff.isoformat()
 
 
+@with_pipeline_umask
 def audit(run: RunInfo) -> dict[str, Any]:
     """Audit the marts this run built (never another run's build): upstream tables only for
     the rows new since the last publication unless a whole audit is due
@@ -209,6 +216,7 @@ def _built_as_of(locations: Locations) -> datetime | None:
         return None
 
 
+@with_pipeline_umask
 def publish(run: RunInfo, extract_check: dict[str, Any] | None) -> dict[str, Any]:
     """Publish this run's audited marts; returns the publication's record, which is also the
     asset event's extra."""

@@ -30,8 +30,11 @@ try:
 except ImportError:  # an installed wheel: the reference feed is a test double, not shipped
     FeedServer = None
 from warehouse.locations import resolve_locations
+from warehouse.permissions import make_folders, with_pipeline_umask
 
 
+# The synthetic pupils' files too are written as a real authority's would be.
+@with_pipeline_umask
 def run_demo(out: Path, **generator: int) -> int:
     """Generate an LA into `out` and run the daily DAG on it day by day, then downstream.
     `generator`: the LA's size (`generator_config`)."""
@@ -40,7 +43,7 @@ def run_demo(out: Path, **generator: int) -> int:
     locations = resolve_locations(out / "landing", out / "warehouse")
     for folder in (locations.landing, locations.warehouse):
         shutil.rmtree(folder, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folders(out)
     la = build_la(config)
     print(
         f"Synthetic LA: {len(la.schools)} schools, {len(la.enrolments)} enrolments, "
@@ -80,6 +83,7 @@ def run_demo(out: Path, **generator: int) -> int:
     return finish(terminal)
 
 
+@with_pipeline_umask
 def generate(landing: Path, **generator: int) -> int:
     """`attendance generate`: every day's extracts of a synthetic LA, written to `landing`."""
     la = build_la(generator_config(**generator))
@@ -104,7 +108,7 @@ def _demo_feed(root: Path) -> Iterator["FeedServer | None"]:
         yield None
         return
     shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    make_folders(root)
     token = secrets.token_urlsafe(24)
     with FeedServer(root, token) as feed:
         os.environ.update({URL_ENV: feed.url, TOKEN_ENV: token, SOURCE_ENV: "demo-mis"})

@@ -3,7 +3,8 @@
 A downstream run works on the publication whose asset event triggered it (the event's extra
 is the publication's record); run by hand (or by `dag.test()`), on the record of the last
 publication of the warehouse its params (or ATTENDANCE_WAREHOUSE) name. Each reads only
-what publication wrote.
+what publication wrote, and runs under the umask of ATTENDANCE_UMASK
+(warehouse/permissions.py).
 """
 
 import logging
@@ -14,6 +15,7 @@ from typing import Any
 
 from publication.record import PublicationRecord, read_record
 from warehouse.locations import Locations, resolve_locations
+from warehouse.permissions import with_pipeline_umask
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ def downstream_run(context: Any) -> DownstreamRun:
     return DownstreamRun(locations, date.fromisoformat(day), publication, superseded)
 
 
+@with_pipeline_umask
 def exports(context: Any) -> dict[str, Any]:
     """The register day's CSV exports (serving/exports.py)."""
     from serving.exports import write_exports
@@ -76,6 +79,7 @@ def exports(context: Any) -> dict[str, Any]:
     return result
 
 
+@with_pipeline_umask
 def report(context: Any) -> dict[str, Any]:
     """The run report (Markdown) and the HTML reports per LA and school."""
     from serving.html_report import write_html_reports
@@ -99,6 +103,7 @@ def report(context: Any) -> dict[str, Any]:
     }
 
 
+@with_pipeline_umask
 def serving(context: Any) -> dict[str, Any]:
     """The DfE-style daily extract (always), then the PostgreSQL refresh when
     ATTENDANCE_SERVING_DB_URL is set; both read only the published DuckDB file."""

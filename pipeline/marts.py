@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeline.model_layout import built_layout, drop_stale_relations, project_layout, record_layout
 from warehouse.connect import dbt_environment, temp_directory
+from warehouse.permissions import make_folders
 from warehouse.project import DBT_PROJECT_DIR
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def build_marts(
     if variables:
         command += ["--vars", json.dumps(variables)]
     env = dbt_env(database)
-    temp_directory(database).mkdir(parents=True, exist_ok=True)
+    make_folders(temp_directory(database))
     progress(f"dbt build into {database}" + (f" with cut-off {cutoff}" if cutoff else ""))
     finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if finished.returncode != 0:

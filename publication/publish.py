@@ -13,6 +13,9 @@ Each publication has a version id, stored in `published.duckdb` (table `publicat
 Parquet folder's name and in `publication.json` (the record: publication/record.py), so a
 reader can check that what it read belongs together. A publisher killed part-way leaves only
 temporary files and an unreferenced version folder; the next publication removes them.
+
+What DuckDB wrote is given ATTENDANCE_UMASK's modes (0640 files, 0750 folders by default:
+warehouse/permissions.py) before it is renamed into place, whatever the process umask.
 """
 
 import os
@@ -33,6 +36,7 @@ from publication.record import (
 )
 from warehouse.connect import connect
 from warehouse.files import fsync_file, fsync_folder, write_text_atomically
+from warehouse.permissions import folder_mode, make_folders, restrict
 
 PUBLISHED_MARTS = (
     "pupil_attendance",
@@ -90,14 +94,14 @@ def publish(
     """Copy the audited marts of `warehouse` into `folder`, replacing the last publication;
     `run` is the DAG run that publishes (kept in the publication's record)."""
     parquet_root = folder / "parquet"
-    parquet_root.mkdir(parents=True, exist_ok=True)
+    make_folders(parquet_root)
     remove_leftovers(folder)
     published_at = datetime.now(UTC)
     version = published_at.strftime("v%Y%m%dT%H%M%S%fZ")
     version_folder = parquet_root / version
     staging_folder = parquet_root / f".{version}.tmp"
     staging_db = folder / f".{PUBLISHED_DB}.{version}.tmp"
-    staging_folder.mkdir()
+    staging_folder.mkdir(mode=folder_mode())
 
     rows: dict[str, int] = {}
     with connect(staging_db, warehouse_db=warehouse) as con:
@@ -128,7 +132,9 @@ def publish(
         con.execute("detach warehouse")
         write_record_table(con, record)
     for path in [staging_db, *staging_folder.iterdir()]:
+        restrict(path)
         fsync_file(path)
+    restrict(staging_folder)
     _crash_point("parquet_staged")
     os.replace(staging_folder, version_folder)
     fsync_folder(parquet_root)

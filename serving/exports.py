@@ -10,7 +10,8 @@
   their rows, and any export skipped because its mart is not in the publication.
 
 The folder is written beside its final place and renamed into it, so re-running a day
-replaces that day's exports whole.
+replaces that day's exports whole. Its files and folders get ATTENDANCE_UMASK's modes (0640
+and 0750 by default: warehouse/permissions.py) before the rename.
 """
 
 import json
@@ -24,6 +25,7 @@ from typing import Any
 import duckdb
 
 from publication.record import read_record
+from warehouse.permissions import make_folders, restrict
 
 MANIFEST = "manifest.json"
 
@@ -62,7 +64,7 @@ def write_exports(published: Path, exports_root: Path, register_day: date) -> di
     final = exports_root / register_day.isoformat()
     staging = exports_root / f".{register_day.isoformat()}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    make_folders(staging)
     files: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     with duckdb.connect(str(database), read_only=True) as con:
@@ -97,6 +99,8 @@ def write_exports(published: Path, exports_root: Path, register_day: date) -> di
         "skipped": skipped,
     }
     (staging / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
+    for path in [*staging.iterdir(), staging]:
+        restrict(path)
     _replace_folder(staging, final)
     return {"folder": str(final), **record}
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.files import write_text_atomically
+from warehouse.permissions import make_folders
 from warehouse.project import SEEDS_DIR, suppress_counts_below
 
 REGISTER_CODES = SEEDS_DIR / "register_codes.csv"
@@ -45,7 +46,7 @@ class Bar:
 
 def write_html_reports(published_db: Path, folder: Path) -> list[Path]:
     """Write `la_<code>.html` and `school_<urn>.html` for every area of the publication."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folders(folder)
     written = []
     with duckdb.connect(str(published_db), read_only=True) as con:
         las = [

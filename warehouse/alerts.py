@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
+from warehouse.permissions import make_folders, restricted_opener, tighten
+
 ALERTS_FILE = "alerts.jsonl"
 
 TASK_FAILED = "task_failed"
@@ -59,9 +61,11 @@ def record_alert(
         kind=kind,
         register_day=register_day,
     )
-    warehouse.mkdir(parents=True, exist_ok=True)
-    with (warehouse / ALERTS_FILE).open("a", encoding="utf-8") as alerts:
+    make_folders(warehouse)
+    path = warehouse / ALERTS_FILE
+    with open(path, "a", encoding="utf-8", opener=restricted_opener) as alerts:
         alerts.write(json.dumps(asdict(alert)) + "\n")
+    tighten(path)  # an alerts file of an older release may be open to others
     return alert
 
 

@@ -6,8 +6,9 @@ other's marts under the wrong day.
 """
 
 import json
-import os
 from pathlib import Path
+
+from warehouse.files import write_text_atomically
 
 STAMP_FILE = "build-stamp.json"
 
@@ -18,10 +19,7 @@ class MartsRebuiltByAnotherRun(Exception):
 
 def write_build_stamp(work: Path, run_id: str, cutoff: str | None) -> None:
     """Record that the marts in the warehouse are `run_id`'s build (atomically)."""
-    work.mkdir(parents=True, exist_ok=True)
-    staged = work / f".{STAMP_FILE}.tmp"
-    staged.write_text(json.dumps({"run_id": run_id, "cutoff": cutoff}))
-    os.replace(staged, work / STAMP_FILE)
+    write_text_atomically(work / STAMP_FILE, json.dumps({"run_id": run_id, "cutoff": cutoff}))
 
 
 def clear_build_stamp(work: Path) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.permissions import make_folders, tighten
+
 MEMORY_LIMIT_ENV = "ATTENDANCE_DUCKDB_MEMORY_LIMIT"
 TEMP_DIRECTORY_ENV = "ATTENDANCE_DUCKDB_TEMP_DIRECTORY"
 DEFAULT_MEMORY_LIMIT = "6GB"
@@ -62,7 +64,13 @@ def dbt_environment(warehouse_db: Path) -> dict[str, str]:
 def connect(
     database: Path, *, read_only: bool = False, warehouse_db: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Open `database` with the limit; it spills beside `warehouse_db` (default: `database`)."""
+    """Open `database` with the limit; it spills beside `warehouse_db` (default: `database`).
+
+    A file opened for writing is created, or tightened, to ATTENDANCE_UMASK's file mode
+    (warehouse/permissions.py), whatever the process umask."""
     config = settings(warehouse_db or database)
-    Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(database), read_only=read_only, config=config)
+    make_folders(Path(config["temp_directory"]))
+    con = duckdb.connect(str(database), read_only=read_only, config=config)
+    if not read_only:
+        tighten(Path(database))
+    return con

@@ -1,11 +1,15 @@
 """Files replaced in one step: a reader sees the old file or the new one, never half of one.
 
 A file is written beside its final place under a hidden temporary name, flushed to disk and
-renamed over it; the folder is flushed too, so that the rename survives a power cut.
+renamed over it; the folder is flushed too, so that the rename survives a power cut. The
+file and any folder made for it get the modes of ATTENDANCE_UMASK (warehouse/permissions.py),
+whatever the process umask.
 """
 
 import os
 from pathlib import Path
+
+from warehouse.permissions import make_folders, restrict, restricted_opener
 
 
 def fsync_file(path: Path) -> None:
@@ -29,9 +33,12 @@ def staged_path(path: Path) -> Path:
 
 def write_text_atomically(path: Path, text: str) -> Path:
     """Write `text` to `path` in one step (creating its folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     staged = staged_path(path)
-    staged.write_text(text, encoding="utf-8")
+    with open(staged, "w", encoding="utf-8", opener=restricted_opener) as out:
+        out.write(text)
+    # A leftover staged file of a killed writer with this process id kept its own bits.
+    restrict(staged)
     fsync_file(staged)
     os.replace(staged, path)
     fsync_folder(path.parent)

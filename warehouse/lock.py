@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from warehouse.permissions import make_folders, restricted_opener, tighten
+
 LOCK_FILE = ".warehouse.lock"
 # Long enough for a dbt build of a big authority; a step waiting longer fails and says why.
 LOCK_TIMEOUT_SECONDS = 2 * 60 * 60
@@ -30,10 +32,15 @@ class WarehouseBusy(Exception):
 def warehouse_lock(
     warehouse: Path, timeout: float = LOCK_TIMEOUT_SECONDS, poll: float = 0.5
 ) -> Iterator[None]:
-    """Hold the warehouse folder's exclusive lock (waiting up to `timeout` seconds for it)."""
-    warehouse.mkdir(parents=True, exist_ok=True)
+    """Hold the warehouse folder's exclusive lock (waiting up to `timeout` seconds for it).
+
+    The folder is made, or an existing one tightened, to ATTENDANCE_UMASK's folder mode: every
+    step that writes the warehouse takes this lock, so others cannot reach into an older
+    warehouse whose files were written open to them (warehouse/permissions.py)."""
+    make_folders(warehouse)
+    tighten(warehouse)
     deadline = time.monotonic() + timeout
-    with (warehouse / LOCK_FILE).open("a") as handle:
+    with open(warehouse / LOCK_FILE, "a", opener=restricted_opener) as handle:
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

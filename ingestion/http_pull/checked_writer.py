@@ -1,7 +1,8 @@
 """A file put in place only whole and checked: the ingester never sees a partial or damaged one.
 
 A file is streamed to a hidden temporary name, checked against the sha256 the feed listed,
-flushed to disk and only then renamed into place.
+flushed to disk and only then renamed into place. It is created with the file mode of
+ATTENDANCE_UMASK (0640 by default: warehouse/permissions.py), as extracts hold pupil data.
 """
 
 import hashlib
@@ -12,6 +13,7 @@ from typing import BinaryIO
 
 from ingestion.http_pull.errors import Failure
 from warehouse.files import fsync_folder
+from warehouse.permissions import restricted_opener
 
 PARTIAL_SUFFIX = ".partial"
 _CHUNK = 1 << 16
@@ -22,7 +24,7 @@ def write_checked(response: BinaryIO, destination: Path, sha256: str, max_bytes:
     partial = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
     digest, size = hashlib.sha256(), 0
     try:
-        with partial.open("xb") as out:
+        with open(partial, "xb", opener=restricted_opener) as out:
             # Every read that is not the last returns at least a byte: bounded.
             for _ in range(max_bytes + 2):
                 chunk = response.read(_CHUNK)

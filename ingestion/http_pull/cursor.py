@@ -17,6 +17,7 @@ from pathlib import Path
 from ingestion.http_pull.checked_writer import PARTIAL_SUFFIX
 from ingestion.http_pull.errors import PullFailed
 from warehouse.files import fsync_folder
+from warehouse.permissions import make_folders, restricted_opener
 
 STATE_FOLDER = ".pull-state"
 
@@ -46,7 +47,7 @@ def read_cursor(landing: Path, source: str) -> str | None:
 def commit_cursor(landing: Path, source: str, cursor: str, base_url: str) -> None:
     """Replace the state file in one step: a crash leaves the old cursor or the new one."""
     path = state_path(landing, source)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     state = {
         "source": source,
         "cursor": cursor,
@@ -55,7 +56,7 @@ def commit_cursor(landing: Path, source: str, cursor: str, base_url: str) -> Non
     }
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
     try:
-        with temporary.open("x", encoding="utf-8") as out:
+        with open(temporary, "x", encoding="utf-8", opener=restricted_opener) as out:
             json.dump(state, out, indent=2)
             out.flush()
             os.fsync(out.fileno())
@@ -69,8 +70,8 @@ def commit_cursor(landing: Path, source: str, cursor: str, base_url: str) -> Non
 def exclusive(landing: Path, source: str) -> Iterator[None]:
     """One pull per source at a time: two would race on the same cursor and files."""
     lock_path = state_path(landing, source).with_suffix(".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as lock:
+    make_folders(lock_path.parent)
+    with open(lock_path, "a", opener=restricted_opener) as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

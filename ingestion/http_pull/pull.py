@@ -20,6 +20,7 @@ from ingestion.http_pull.config import DEFAULT_SOURCE, SOURCE_ENV, TOKEN_ENV, UR
 from ingestion.http_pull.cursor import commit_cursor, exclusive, read_cursor
 from ingestion.http_pull.errors import Failure, PullFailed, RequestFailed
 from ingestion.http_pull.listing import FeedFile, get_page, listing_url
+from warehouse.permissions import make_folders
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def save_file(
     if existing == feed_file.sha256:
         summary.files_already_present += 1
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folders(folder)
 
     def handle(response: http.client.HTTPResponse) -> int:
         return write_checked(response, destination, feed_file.sha256, max_file_bytes)

@@ -77,7 +77,8 @@ def parse_page(client: Client, body: Any) -> Page:
             raise bad("an extract without a 'files' list")
         urn, stamp = item.get("urn"), item.get("stamp")
         if not (isinstance(urn, str) and URN.fullmatch(urn)):
-            raise bad(f"URN {str(urn)[:20]!r} is not 6 digits")
+            # landing.URN: ASCII 0-9 only; digits of other scripts would name another folder.
+            raise bad(f"URN {str(urn)[:20]!r} is not 6 digits 0-9")
         if not (isinstance(stamp, str) and _SEGMENT.fullmatch(stamp)):
             raise bad(f"extract stamp {str(stamp)[:40]!r} is not a plain folder name")
         files = []

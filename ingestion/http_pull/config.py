@@ -2,13 +2,15 @@
 
 The limits bound what a broken or hostile feed can cost a morning: how long one request and
 the whole pull may take, and how many bytes a listing page and a file may hold
-(docs/http-pull.md#limits). They are read here and nowhere else.
+(docs/http-pull.md#limits). They are read here and nowhere else; the DAG's timeout for the
+pull task is derived from the run deadline here too, so the two cannot drift apart.
 """
 
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 # No URL, no pull (docs/http-pull.md).
 URL_ENV = "ATTENDANCE_FEED_URL"
@@ -28,6 +30,10 @@ DEFAULT_MAX_LISTING_BYTES = 4 << 20
 # Bytes of one downloaded file, as served (before any decompression).
 MAX_FILE_BYTES_ENV = "ATTENDANCE_FEED_MAX_FILE_BYTES"
 DEFAULT_MAX_FILE_BYTES = 512 << 20
+
+# The pull task's execution_timeout is the run deadline plus this: time for the pull to fail
+# itself with a clear message (and release its lock) before Airflow kills the task.
+PULL_TASK_MARGIN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,12 @@ class Limits:
         ):
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} ({setting}) must be more than 0, not {value!r}")
+
+
+def pull_task_timeout(environ: Mapping[str, str] = os.environ) -> timedelta:
+    """The Airflow execution_timeout of the pull task: the run deadline and a margin."""
+    run_deadline = Limits.from_environment(environ).run_deadline
+    return timedelta(seconds=math.ceil(run_deadline)) + PULL_TASK_MARGIN
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:

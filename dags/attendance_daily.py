@@ -21,6 +21,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from ingestion.http_pull.config import pull_task_timeout
 from pipeline import daily
 from pipeline.assets import emit_publication, publish_outlets
 from pipeline.failures import record_failure
@@ -50,8 +51,15 @@ def _run() -> RunInfo:
 )
 def attendance_daily() -> None:
     # The feed client retries within a pull; these retries cover a feed that stays down for a
-    # while. Each retry resumes from the last committed cursor.
-    @task(retries=3, retry_delay=timedelta(minutes=2), retry_exponential_backoff=True)
+    # while. Each retry resumes from the last committed cursor. The pull fails itself at its
+    # run deadline; the timeout (that deadline and a margin) stops a hung try whatever hangs,
+    # so one bad morning cannot hold the one active run for ever.
+    @task(
+        retries=3,
+        retry_delay=timedelta(minutes=2),
+        retry_exponential_backoff=True,
+        execution_timeout=pull_task_timeout(),
+    )
     def pull() -> dict | None:
         return daily.pull(_run())
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ingestion.contract import KINDS, FileKind, kind_of
 
-URN = re.compile(r"\d{6}")
+URN = re.compile(r"[0-9]{6}")
 # Extract folders named like the extract contract's example: 2025-09-15T16-05-00Z
-STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})(Z|[+-]\d{4})?")
+STAMP = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{4})?")
 STAMP_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
 
 

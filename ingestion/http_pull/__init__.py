@@ -1,9 +1,10 @@
 """Pull register extracts from a school-MIS-style HTTP feed into the landing folder.
 
 The pull is split by job: `client` (authenticated GETs with retries, and what each failure
-means), `listing` (a page of the feed's listing, checked), `checked_writer` (a file put in
-place only whole and checked), `cursor` (the committed position, one pull per source at a
-time) and `pull` (the walk through the pages).
+means), `deadline` (each request's and the whole pull's wall-clock deadline), `listing` (a
+page of the feed's listing, checked), `checked_writer` (a file put in place only whole and
+checked), `cursor` (the committed position, one pull per source at a time) and `pull` (the
+walk through the pages); `config` reads the settings and limits from the environment.
 
 The feed lists extracts a page at a time, oldest first, behind an opaque cursor (the API is in
 docs/http-pull.md; `synthetic.mis_feed` is a reference implementation). Each extract's
@@ -23,6 +24,9 @@ Why it is shaped this way:
   fix them.
 - The token goes only in the Authorization header, only to the base URL's own origin
   (redirects are refused), and never into a log line or an error message.
+- A broken or hostile feed costs a bounded time and bounded bytes: each request's whole
+  answer and the whole pull have wall-clock deadlines, and a listing page and a file are read
+  no further than their size limits (docs/http-pull.md#limits).
 """
 
 from ingestion.http_pull.config import DEFAULT_SOURCE, SOURCE_ENV, TOKEN_ENV, URL_ENV

@@ -1,8 +1,10 @@
 """A file put in place only whole and checked: the ingester never sees a partial or damaged one.
 
 A file is streamed to a hidden temporary name, checked against the sha256 the feed listed,
-flushed to disk and only then renamed into place. It is created with the file mode of
-ATTENDANCE_UMASK (0640 by default: warehouse/permissions.py), as extracts hold pupil data.
+flushed to disk and only then renamed into place. It is read no further than its size limit
+(MAX_FILE_BYTES_ENV), so a feed cannot fill the disk with one endless file. It is created with
+the file mode of ATTENDANCE_UMASK (0640 by default: warehouse/permissions.py), as extracts
+hold pupil data.
 """
 
 import hashlib
@@ -11,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from ingestion.http_pull.config import MAX_FILE_BYTES_ENV
 from ingestion.http_pull.errors import Failure
 from warehouse.files import fsync_folder
 from warehouse.permissions import restricted_opener
@@ -32,7 +35,7 @@ def write_checked(response: BinaryIO, destination: Path, sha256: str, max_bytes:
                     break
                 size += len(chunk)
                 if size > max_bytes:
-                    raise Failure(f"{destination.name} is larger than {max_bytes} bytes")
+                    raise too_large(destination.name, max_bytes)
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
@@ -47,6 +50,16 @@ def write_checked(response: BinaryIO, destination: Path, sha256: str, max_bytes:
         return size
     finally:
         partial.unlink(missing_ok=True)
+
+
+def too_large(name: str, max_bytes: int) -> Failure:
+    # Not retried, like a checksum that never matches: the pull stops and the page's cursor
+    # is not committed, so the file is asked for again once the feed or the limit changes.
+    return Failure(
+        f"{name} is larger than {max_bytes} bytes ({MAX_FILE_BYTES_ENV}); it was not read "
+        "further and nothing of it was kept. Raise the limit if the feed's files really are "
+        "that large"
+    )
 
 
 def sha256_of(path: Path) -> str:

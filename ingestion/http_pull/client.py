@@ -1,7 +1,9 @@
 """Authenticated GETs against one feed, with retries, and what each failure means.
 
 The token goes only in the Authorization header, only to the base URL's own origin
-(redirects are refused), and never into a log line or an error message.
+(redirects are refused), and never into a log line or an error message. Each request's
+whole answer has a deadline, and so has the whole pull (deadline.py): a feed that stalls
+or answers a byte at a time costs at most those, never the rest of the morning.
 """
 
 import contextlib
@@ -17,7 +19,13 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urljoin, urlsplit
 from urllib.request import HTTPRedirectHandler, OpenerDirector, ProxyHandler, Request, build_opener
 
-from ingestion.http_pull.config import TOKEN_ENV
+from ingestion.http_pull.config import REQUEST_DEADLINE_ENV, RUN_DEADLINE_ENV, TOKEN_ENV
+from ingestion.http_pull.deadline import (
+    Deadline,
+    Watchdog,
+    WatchedHTTPHandler,
+    WatchedHTTPSHandler,
+)
 from ingestion.http_pull.errors import Failure, RequestFailed
 
 
@@ -32,22 +40,31 @@ class RetryPolicy:
 
 @dataclass
 class Client:
-    """Authenticated GETs against one feed, with retries."""
+    """Authenticated GETs against one feed, with retries, within deadlines."""
 
     base_url: str
     token: str
     policy: RetryPolicy
-    timeout: float
+    timeout: float  # for each wait on the socket; the deadlines bound the whole
+    request_deadline: float  # seconds for one attempt's whole answer, body included
+    run_deadline: Deadline  # the whole pull's: retries and their waits included
     sleep: Callable[[float], None]
     progress: Callable[[str], None]
-    opener: OpenerDirector = field(init=False)
+    loopback: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        handlers: list = [NoRedirects()]
-        if is_loopback(urlsplit(self.base_url).hostname or ""):
+        self.loopback = is_loopback(urlsplit(self.base_url).hostname or "")
+
+    def _opener(self, watchdog: Watchdog) -> OpenerDirector:
+        handlers: list = [
+            NoRedirects(),
+            WatchedHTTPHandler(watchdog),
+            WatchedHTTPSHandler(watchdog),
+        ]
+        if self.loopback:
             # Never send a loopback request (and its token) through a proxy from the env.
             handlers.append(ProxyHandler({}))
-        self.opener = build_opener(*handlers)
+        return build_opener(*handlers)
 
     def url_for(self, href: str) -> str:
         """An href from the feed, made absolute; it must stay on the base URL's origin, since
@@ -58,25 +75,41 @@ class Client:
         return url
 
     def get(self, url: str, handle: Callable[[http.client.HTTPResponse], Any]) -> Any:
-        """GET `url` and return `handle(response)`, retrying what may pass."""
+        """GET `url` and return `handle(response)`, retrying what may pass.
+
+        `handle` reads the body within the request's deadline: when the deadline passes the
+        connection is shut down under it, and the failure names the deadline."""
         attempts = self.policy.max_retries + 1
         for attempt in range(attempts):
-            try:
-                request = Request(url, headers={"Authorization": f"Bearer {self.token}"})
-                with self.opener.open(request, timeout=self.timeout) as response:
-                    return handle(response)
-            except Failure as failure:
-                problem = failure
-            except HTTPError as error:
-                with contextlib.closing(error):
-                    problem = http_failure(error)
-            except (URLError, OSError, http.client.HTTPException) as error:
-                problem = Failure(connection_problem(error), retryable=True)
+            left = self.run_deadline.remaining()
+            if left <= 0:
+                raise RequestFailed(url, self._run_out(url), attempt)
+            budget = min(self.request_deadline, left)
+            with Watchdog(budget) as watchdog:
+                try:
+                    request = Request(url, headers={"Authorization": f"Bearer {self.token}"})
+                    opener = self._opener(watchdog)
+                    with opener.open(request, timeout=min(self.timeout, budget)) as response:
+                        return handle(response)
+                except Failure as failure:
+                    problem = failure
+                except HTTPError as error:
+                    # Its body is read here, under the watchdog too.
+                    with contextlib.closing(error):
+                        problem = http_failure(error)
+                except (URLError, OSError, http.client.HTTPException) as error:
+                    problem = Failure(connection_problem(error), retryable=True)
+            if watchdog.fired:
+                # What failed is the deadline, whatever the cut connection looked like.
+                ran_out = budget < self.request_deadline
+                problem = self._run_out(url) if ran_out else self._too_slow(url)
             if not problem.retryable or attempt == attempts - 1:
                 raise RequestFailed(url, problem, attempt + 1)
             wait = self._wait(problem, attempt)
             if wait is None:
                 raise RequestFailed(url, self._too_long(problem), attempt + 1)
+            if wait >= self.run_deadline.remaining():
+                raise RequestFailed(url, self._no_time_to_wait(problem, wait), attempt + 1)
             self.progress(
                 f"pull: {problem.reason} for {path_of(url)}; retry {attempt + 1} of "
                 f"{self.policy.max_retries} in {wait:g} s"
@@ -91,6 +124,28 @@ class Client:
                 return None
             return problem.retry_after
         return min(self.policy.backoff * 2**attempt, self.policy.max_backoff)
+
+    # The pull appends "after N attempts" to these: each ends with what happened.
+    def _too_slow(self, url: str) -> Failure:
+        return Failure(
+            f"the feed is stalled or far too slow: its answer to {path_of(url)} did not "
+            f"arrive whole within the request deadline of {self.request_deadline:g} s "
+            f"({REQUEST_DEADLINE_ENV})",
+            retryable=True,
+        )
+
+    def _run_out(self, url: str) -> Failure:
+        return Failure(
+            f"the pull's run deadline of {self.run_deadline.seconds:g} s ({RUN_DEADLINE_ENV}; "
+            f"raise it if the feed is slow but working) passed while it asked for {path_of(url)}"
+        )
+
+    def _no_time_to_wait(self, problem: Failure, wait: float) -> Failure:
+        return Failure(
+            f"{problem.reason}; the next try would wait {wait:g} s, past the pull's run "
+            f"deadline of {self.run_deadline.seconds:g} s ({RUN_DEADLINE_ENV}), so it stopped",
+            status=problem.status,
+        )
 
     def _too_long(self, problem: Failure) -> Failure:
         return Failure(
@@ -174,6 +229,12 @@ def http_failure(error: HTTPError) -> Failure:
             named, status=status, retryable=True, retry_after=_retry_after(error.headers)
         )
     return Failure(f"{named}: {_error_text(error)}", status=status)
+
+
+def declared_size(response: http.client.HTTPResponse) -> int | None:
+    """The answer's Content-Length, when it gives one: a size to refuse before reading."""
+    value = (response.getheader("Content-Length") or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:

@@ -1,4 +1,8 @@
-"""A page of the feed's listing, checked: every name the feed gives becomes a path on our disk."""
+"""A page of the feed's listing, checked: every name the feed gives becomes a path on our disk.
+
+A page is read only up to its size limit (MAX_LISTING_BYTES_ENV): a feed that sends a
+listing of hundreds of megabytes is refused once it passes the limit, not held in memory.
+"""
 
 import http.client
 import json
@@ -8,13 +12,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ingestion.contract import kind_of
-from ingestion.http_pull.client import Client
+from ingestion.http_pull.client import Client, declared_size
+from ingestion.http_pull.config import MAX_LISTING_BYTES_ENV
 from ingestion.http_pull.errors import Failure
 from ingestion.landing import URN
 
 # A single, harmless path segment: no separators, cannot be "." or "..", not hidden.
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -43,18 +49,42 @@ def listing_url(base_url: str, cursor: str | None, page_size: int) -> str:
     return f"{base_url}/v1/extracts?{urlencode(query)}"
 
 
-def get_page(client: Client, cursor: str | None, page_size: int) -> Page:
+def get_page(client: Client, cursor: str | None, page_size: int, max_bytes: int) -> Page:
     url = listing_url(client.base_url, cursor, page_size)
 
     def handle(response: http.client.HTTPResponse) -> Page:
+        data = read_listing(response, max_bytes, page_size)
         try:
-            body = json.loads(response.read())
+            body = json.loads(data)
         except ValueError as error:
             # A cut-off answer reads as broken JSON: worth another try.
             raise Failure(f"the feed's listing is not JSON ({error})", retryable=True) from None
         return parse_page(client, body)
 
     return client.get(url, handle)
+
+
+def read_listing(response: http.client.HTTPResponse, max_bytes: int, page_size: int) -> bytes:
+    """The page's bytes, read no further than `max_bytes` (a bigger page is refused)."""
+
+    def too_large() -> Failure:
+        # Not retried: the feed would send the same page again.
+        return Failure(
+            f"the feed's listing page is larger than {max_bytes} bytes "
+            f"({MAX_LISTING_BYTES_ENV}); it was not read further. A page of {page_size} "
+            "extracts is far smaller: the feed is misbehaving (or, if its entries really are "
+            "that large, raise the limit)"
+        )
+
+    declared = declared_size(response)
+    if declared is not None and declared > max_bytes:
+        raise too_large()
+    data = bytearray()
+    while chunk := response.read(min(_CHUNK, max_bytes + 1 - len(data))):
+        data += chunk
+        if len(data) > max_bytes:
+            raise too_large()
+    return bytes(data)
 
 
 def parse_page(client: Client, body: Any) -> Page:
@@ -77,7 +107,8 @@ def parse_page(client: Client, body: Any) -> Page:
             raise bad("an extract without a 'files' list")
         urn, stamp = item.get("urn"), item.get("stamp")
         if not (isinstance(urn, str) and URN.fullmatch(urn)):
-            raise bad(f"URN {str(urn)[:20]!r} is not 6 digits")
+            # landing.URN: ASCII 0-9 only; digits of other scripts would name another folder.
+            raise bad(f"URN {str(urn)[:20]!r} is not 6 digits 0-9")
         if not (isinstance(stamp, str) and _SEGMENT.fullmatch(stamp)):
             raise bad(f"extract stamp {str(stamp)[:40]!r} is not a plain folder name")
         files = []

@@ -14,10 +14,32 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ingestion.http_pull.checked_writer import remove_partials, sha256_of, write_checked
-from ingestion.http_pull.client import Client, RetryPolicy, check_token, checked_base_url
-from ingestion.http_pull.config import DEFAULT_SOURCE, SOURCE_ENV, TOKEN_ENV, URL_ENV
+from ingestion.http_pull.checked_writer import (
+    remove_partials,
+    sha256_of,
+    too_large,
+    write_checked,
+)
+from ingestion.http_pull.client import (
+    Client,
+    RetryPolicy,
+    check_token,
+    checked_base_url,
+    declared_size,
+)
+from ingestion.http_pull.config import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_LISTING_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    DEFAULT_RUN_DEADLINE,
+    DEFAULT_SOURCE,
+    SOURCE_ENV,
+    TOKEN_ENV,
+    URL_ENV,
+    Limits,
+)
 from ingestion.http_pull.cursor import commit_cursor, exclusive, read_cursor
+from ingestion.http_pull.deadline import Deadline
 from ingestion.http_pull.errors import Failure, PullFailed, RequestFailed
 from ingestion.http_pull.listing import FeedFile, get_page, listing_url
 from warehouse.permissions import make_folders
@@ -68,18 +90,25 @@ def pull_extracts(
     max_backoff: float = 60.0,
     max_retry_after: float = 300.0,
     timeout: float = 60.0,
-    max_file_bytes: int = 2 << 30,
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+    run_deadline: float = DEFAULT_RUN_DEADLINE,
+    max_listing_bytes: int = DEFAULT_MAX_LISTING_BYTES,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str], None] = log.info,
 ) -> PullSummary:
     """Pull every extract the feed at `base_url` has after this source's committed cursor.
 
     Files land in `landing/<source>/<urn>/<stamp>/<name>`. Raises PullFailed when the feed
-    refuses, or keeps failing after `max_retries` retries of one request; what was committed
-    before stays committed.
+    refuses, keeps failing after `max_retries` retries of one request, passes a limit
+    (`run_deadline` seconds in all, `request_deadline` for one answer, `max_listing_bytes`
+    for a listing page, `max_file_bytes` for a file); what was committed before stays
+    committed.
     """
+    deadline = Deadline(run_deadline)  # from the start: the whole call is bounded
     base_url = checked_base_url(base_url)
     check_token(token)
+    Limits(request_deadline, run_deadline, max_listing_bytes, max_file_bytes).check()
     if not _SOURCE.fullmatch(source):
         raise ValueError(
             f"source {source!r} must be lower-case letters, digits, '-' or '_' (it names the "
@@ -88,7 +117,7 @@ def pull_extracts(
     if not 1 <= page_size <= 500:
         raise ValueError("page_size must be from 1 to 500")
     policy = RetryPolicy(max_retries, backoff, max_backoff, max_retry_after)
-    client = Client(base_url, token, policy, timeout, sleep, progress)
+    client = Client(base_url, token, policy, timeout, request_deadline, deadline, sleep, progress)
     landing = Path(landing)
     target = landing / source
     summary = PullSummary(source)
@@ -100,7 +129,7 @@ def pull_extracts(
         progress(f"pull {source}: from {base_url}, " + ("resuming" if cursor else "from the start"))
         try:
             for _ in range(max_pages):
-                page = get_page(client, cursor, page_size)
+                page = get_page(client, cursor, page_size, max_listing_bytes)
                 for extract in page.extracts:
                     for feed_file in extract.files:
                         folder = target / extract.urn / extract.stamp
@@ -142,7 +171,8 @@ def pull_from_environment(
     **options: Any,
 ) -> PullSummary | None:
     """The DAG's pull step: ATTENDANCE_FEED_URL, ATTENDANCE_FEED_TOKEN and (optionally)
-    ATTENDANCE_FEED_SOURCE. Without a URL there is nothing to pull and it returns None."""
+    ATTENDANCE_FEED_SOURCE and the limits of config.py. Without a URL there is nothing to
+    pull and it returns None. `options` go to `pull_extracts`, over the environment's."""
     base_url = environ.get(URL_ENV, "").strip()
     if not base_url:
         return None
@@ -150,7 +180,8 @@ def pull_from_environment(
     if not token:
         raise PullFailed(f"{URL_ENV} is set but {TOKEN_ENV} is empty; set the feed's token")
     source = environ.get(SOURCE_ENV, "").strip() or DEFAULT_SOURCE
-    return pull_extracts(base_url, token, landing, source, **options)
+    limits = asdict(Limits.from_environment(environ))
+    return pull_extracts(base_url, token, landing, source, **(limits | options))
 
 
 def save_file(
@@ -170,6 +201,9 @@ def save_file(
     make_folders(folder)
 
     def handle(response: http.client.HTTPResponse) -> int:
+        declared = declared_size(response)
+        if declared is not None and declared > max_file_bytes:
+            raise too_large(feed_file.name, max_file_bytes)
         return write_checked(response, destination, feed_file.sha256, max_file_bytes)
 
     size = client.get(feed_file.url, handle)

@@ -12,9 +12,10 @@ while it runs are served too.
 Every request needs `Authorization: Bearer <token>`. See docs/http-pull.md for the JSON.
 
 For tests it can misbehave on purpose (`Faults`): answer 429 with Retry-After or 503 on
-chosen requests, corrupt chosen files, or die after a number of requests (500 forever, or
-drop every connection). It logs request paths at debug level only: paths name schools and
-extract times, never pupils, and the token is never logged.
+chosen requests, corrupt chosen files, send chosen answers a byte at a time, or die after a
+number of requests (500 forever, or drop every connection). It logs request paths at debug
+level only: paths name schools and extract times, never pupils, and the token is never
+logged.
 
 Run it by hand: `python -m synthetic.mis_feed --root DIR [--port P]`, with the token in
 ATTENDANCE_FEED_TOKEN (or `--token T`, which other users of the machine can see in `ps`).
@@ -30,6 +31,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -69,6 +71,11 @@ class Faults:
     # Files, as "<urn>/<stamp>/<name>", served with one byte changed (their sha256 no longer
     # matches the listing), as a broken proxy or disk would.
     corrupt: Collection[str] = ()
+    # These requests get their status line and headers at once, then their body one byte
+    # every `trickle_interval` seconds: a stalled or hostile server that a time-out on each
+    # socket read never catches, since every read gets a byte in time.
+    trickle_on: Collection[int] = ()
+    trickle_interval: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -365,7 +372,20 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             for name, value in response.headers:
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(response.data)
+            if number in server.faults.trickle_on:
+                self._trickle(response.data)
+            else:
+                self.wfile.write(response.data)
+
+        def _trickle(self, data: bytes) -> None:
+            self.close_connection = True
+            for offset in range(len(data)):
+                try:
+                    self.wfile.write(data[offset : offset + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return  # the client gave up on the answer: that is what the fault is for
+                time.sleep(server.faults.trickle_interval)
 
         def log_message(self, format: str, *args: object) -> None:
             # Request lines name schools and extract times only; never log headers (token).

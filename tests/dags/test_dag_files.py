@@ -1,6 +1,10 @@
+from datetime import timedelta
+
+import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Asset
 
+from ingestion.http_pull.config import DEFAULT_RUN_DEADLINE, RUN_DEADLINE_ENV, pull_task_timeout
 from pipeline.pool import WAREHOUSE_POOL
 from publication.publish import PUBLISHED_MARTS
 from warehouse.project import PROJECT_ROOT
@@ -67,3 +71,19 @@ def test_publish_updates_the_publication_and_mart_assets_that_schedule_the_downs
         schedule = bag.get_dag(dag_id).timetable.asset_condition
         assert isinstance(schedule, Asset)
         assert schedule.uri == "attendance://warehouse/published"
+
+
+def test_a_hung_pull_cannot_hold_the_one_active_run_for_ever(
+    airflow_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pull fails itself at its run deadline; Airflow's execution_timeout, a little
+    # longer, is the backstop for anything else that hangs.
+    monkeypatch.delenv(RUN_DEADLINE_ENV, raising=False)
+    pull = _bag().get_dag("attendance_daily").get_task("pull")
+    assert pull.execution_timeout == pull_task_timeout()
+    run_deadline = timedelta(seconds=DEFAULT_RUN_DEADLINE)
+    assert run_deadline < pull.execution_timeout <= run_deadline + timedelta(minutes=15)
+    # A deployment that gives its pulls longer gives the task longer too.
+    monkeypatch.setenv(RUN_DEADLINE_ENV, "7200")
+    pull = _bag().get_dag("attendance_daily").get_task("pull")
+    assert timedelta(hours=2) < pull.execution_timeout <= timedelta(hours=2, minutes=15)

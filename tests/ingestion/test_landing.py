@@ -59,6 +59,11 @@ def test_a_stamp_is_written_in_utc_and_read_back_as_the_same_moment() -> None:
         ("10001/2025-09-15T16-05-00Z/marks.csv", None),
         ("1000011/2025-09-15T16-05-00Z/marks.csv", None),
         ("marks.csv", None),
+        # Six digits of another script are not a URN: only ASCII 0-9 (the contract's digits).
+        ("\u0661\u0660\u0660\u0660\u0660\u0661/2025-09-15T16-05-00Z/marks.csv", None),
+        ("\uff11\uff10\uff10\uff10\uff10\uff11/2025-09-15T16-05-00Z/marks.csv", None),
+        ("\u0967\u0966\u0966\u0966\u0966\u0967/2025-09-15T16-05-00Z/marks.csv", None),
+        ("100001/\u0661\u0660\u0660\u0660\u0660\u0661/marks.csv", "100001"),
     ],
 )
 def test_a_files_school_is_its_nearest_six_digit_folder(path: str, urn: str | None) -> None:

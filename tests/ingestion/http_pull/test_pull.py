@@ -246,6 +246,15 @@ def test_the_pulled_folder_ingests_with_nothing_rejected(feed: FeedServer, tmp_p
     [
         ({"urn": "100001", "stamp": "..", "name": "marks.csv"}, "not a plain folder name"),
         ({"urn": "../../x", "stamp": "s", "name": "marks.csv"}, "is not 6 digits"),
+        # Digits of other scripts (Arabic-Indic, fullwidth) are not a URN's ASCII digits.
+        (
+            {"urn": "\u0661\u0660\u0660\u0660\u0660\u0661", "stamp": "s", "name": "marks.csv"},
+            "is not 6 digits",
+        ),
+        (
+            {"urn": "\uff11\uff10\uff10\uff10\uff10\uff11", "stamp": "s", "name": "marks.csv"},
+            "is not 6 digits",
+        ),
         (
             {"urn": "100001", "stamp": "s", "name": "notes.txt"},
             "is not a register extract's",

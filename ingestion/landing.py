@@ -17,7 +17,9 @@ from ingestion.contract import KINDS, FileKind, kind_of
 
 URN = re.compile(r"[0-9]{6}")
 # Extract folders named like the extract contract's example: 2025-09-15T16-05-00Z
-STAMP = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{4})?")
+STAMP = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{4})?"
+)
 STAMP_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
 
 
@@ -75,7 +77,10 @@ def stamp_time(name: str) -> datetime | None:
         return None
     day, hh, mm, ss, offset = match.groups()
     offset = "+00:00" if offset in (None, "Z") else f"{offset[:3]}:{offset[3:]}"
-    return datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}{offset}")
+    try:
+        return datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}{offset}")
+    except ValueError:
+        return None  # shaped like a stamp, but no moment (a 13th month): not a stamp
 
 
 def extract_time_of(path: Path) -> datetime:

@@ -113,3 +113,13 @@ def test_a_file_outside_a_stamped_folder_was_taken_when_it_was_last_written(
     stamped.write_text("")
     os.utime(stamped, (written.timestamp(), written.timestamp()))
     assert extract_time_of(stamped) == datetime(2025, 9, 16, 16, 5, tzinfo=UTC)
+
+
+def test_a_folder_shaped_like_a_stamp_but_no_moment_is_not_a_stamp(tmp_path: Path) -> None:
+    path = tmp_path / "100001" / "2025-13-45T16-05-00Z" / "marks.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("urn,upn,session_date,session,code,extracted_at\n")
+    written = datetime(2025, 9, 15, 16, 5, tzinfo=UTC)
+    os.utime(path, (written.timestamp(), written.timestamp()))
+    # The file's own time stands in, as for any folder that is not a stamp.
+    assert extract_time_of(path) == written

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from expectations.scope import AUDIT_SCOPE_VARIABLE
 from ingestion.http_pull.config import TOKEN_ENV, URL_ENV
+from ingestion.limits import FIRST_SESSION_DATE_ENV
 from serving.postgres import DSN_ENV
 from serving.pseudonyms import KEY_ENV
 from warehouse.connect import MEMORY_LIMIT_ENV
@@ -19,6 +20,9 @@ Attendance pipeline for local authorities: run the daily DAG on a folder of regi
 extracts, or try it on a synthetic authority. docs/usage.md has the details."""
 SETTINGS = (
     (f"{URL_ENV}, {TOKEN_ENV}", "pull extracts from a school MIS feed first"),
+    ("ATTENDANCE_FEED_*_DEADLINE, *_MAX_*_BYTES", "the pull's time and size limits"),
+    ("ATTENDANCE_MAX_{FILE,LINE,FIELD}_BYTES", "a landed file's limits (docs/feed.md)"),
+    (FIRST_SESSION_DATE_ENV, "the registers' first day (default 2006-09-01)"),
     (DSN_ENV, "load the published marts into PostgreSQL"),
     (KEY_ENV, "the secret key of the pupils' pseudonyms (with the above)"),
     (MEMORY_LIMIT_ENV, "each DuckDB connection's memory limit (default 6GB)"),

@@ -4,8 +4,8 @@ A line's keys are read in any case, spaces around them ignored. Values become te
 CSV columns are: a string as it is, true/false and numbers as written, null as ''. An
 object or list given as a value becomes '{…}' or '[…]', never its content (it may hold a
 name), and the rules refuse it. Most files have one key list on every line (one "shape"):
-the keys are normalised once per shape, and a line whose keys are already in the contract's
-spelling is parsed once.
+keys are normalised once per shape, and a line whose keys are already in the contract's
+spelling is parsed by path, a few functions a line and no more.
 """
 
 import duckdb
@@ -19,36 +19,33 @@ def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read) -> N
     known = kind.known_columns
     paths = "[" + ", ".join(f"'$.\"{c}\"'" for c in known) + "]"
     con.execute(
-        """
-        create or replace temp table json_rows as
-        select file_no, line, source,
-            case when not json_valid(source) then 'the line is not valid JSON'
-                when json_type(source) <> 'OBJECT' then 'the line is not a JSON object'
-            end as problem
-        from numbered where trim(source, ' ' || chr(9)) <> ''
+        f"""
+        create or replace temp table json_parsed as
+        with typed as (
+            select file_no, line, source, try(json_type(source)) as line_type
+            from numbered where trim(source, ' ' || chr(9)) <> ''
+        )
+        select file_no, line,
+            case when line_type is null then 'the line is not valid JSON'
+                when line_type <> 'OBJECT' then 'the line is not a JSON object'
+            end as problem,
+            case when problem is null then json_keys(source) end as raw_keys,
+            case when problem is null then json_extract_string(source, {paths}) end as texts
+        from typed
         """
     )
-    for number, rows in con.execute(
-        "select file_no, count(*) from json_rows group by all"
-    ).fetchall():
+    counted = con.execute("select file_no, count(*) from json_parsed group by all").fetchall()
+    for number, rows in counted:
         read.rows_read[number] = rows + len(read.problems.get(number, []))
     for number, line, problem in con.execute(
-        "select file_no, line, problem from json_rows where problem is not null order by all"
+        "select file_no, line, problem from json_parsed where problem is not null order by all"
     ).fetchall():
         read.problems.setdefault(number, []).append((line, problem))
-    con.execute(
-        f"""
-        create or replace temp table json_objects as
-        select file_no, line, source, json_keys(source) as raw_keys,
-            json_extract(source, {paths}) as plain_values
-        from json_rows where problem is null
-        """
-    )
     _shapes(con, known)
     for number, line, key in con.execute(
         """
-        select o.file_no, o.line, s.repeated from json_objects as o join json_shapes as s
-            on o.raw_keys = s.raw_keys
+        select p.file_no, p.line, s.repeated from json_parsed as p join json_shapes as s
+            on p.raw_keys = s.raw_keys
         where s.repeated is not null order by all
         """
     ).fetchall():
@@ -56,29 +53,43 @@ def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read) -> N
         read.problems.setdefault(number, []).append(
             (line, f"the object names {which} more than once: each column must be named once")
         )
-    # Keys in the contract's spelling: the values `json_extract` took by path; other
-    # spellings: the values found by position among the object's normalised keys.
-    by_path = [f"o.plain_values[{i + 1}]" for i in range(len(known))]
-    by_key = [
-        f"map_values(json_transform(o.source, '\"MAP(VARCHAR, JSON)\"'))"
-        f"[list_position(s.keys_, '{c}')]"
-        for c in known
-    ]
-    values = ", ".join(
-        f"case when s.plain then {_as_text(a)} else {_as_text(b)} end as {c}"
-        for a, b, c in zip(by_path, by_key, known, strict=True)
+    # An object or list comes out as its JSON text: told from a string by being valid JSON
+    # that starts with a bracket (only such values are parsed again).
+    by_path = ", ".join(
+        f"case when left(p.texts[{i + 1}], 1) in ('{{', '[') and json_valid(p.texts[{i + 1}]) "
+        f"then (case left(p.texts[{i + 1}], 1) when '{{' then '{{…}}' else '[…]' end) "
+        f"else coalesce(p.texts[{i + 1}], '') end as {c}"
+        for i, c in enumerate(known)
     )
     con.execute(
         f"""
         insert into landed_rows
-        select o.file_no, o.line, f.file_urn, f.extract_time, {values}, s.present
-        from json_objects as o
-        join json_shapes as s on o.raw_keys = s.raw_keys
-        join round_files as f on f.file_no = o.file_no
-        where s.repeated is null
+        select p.file_no, p.line, f.file_urn, f.extract_time, {by_path}, s.present
+        from json_parsed as p
+        join json_shapes as s on p.raw_keys = s.raw_keys
+        join round_files as f on f.file_no = p.file_no
+        where s.plain and s.repeated is null
         """
     )
-    con.execute("drop table json_rows; drop table json_objects; drop table json_shapes")
+    # Keys in another spelling (rare): each value found by its key's place among the
+    # object's normalised keys.
+    value = (
+        "map_values(json_transform(n.source, '\"MAP(VARCHAR, JSON)\"'))"
+        "[list_position(s.keys_, '{}')]"
+    )
+    by_key = ", ".join(_as_text(value.format(c)) + f" as {c}" for c in known)
+    con.execute(
+        f"""
+        insert into landed_rows
+        select p.file_no, p.line, f.file_urn, f.extract_time, {by_key}, s.present
+        from json_parsed as p
+        join json_shapes as s on p.raw_keys = s.raw_keys
+        join numbered as n on n.file_no = p.file_no and n.line = p.line
+        join round_files as f on f.file_no = p.file_no
+        where not s.plain and s.repeated is null
+        """
+    )
+    con.execute("drop table json_parsed; drop table json_shapes")
 
 
 def _shapes(con: duckdb.DuckDBPyConnection, known: tuple[str, ...]) -> None:
@@ -89,7 +100,7 @@ def _shapes(con: duckdb.DuckDBPyConnection, known: tuple[str, ...]) -> None:
         f"""
         create or replace temp table json_shapes as
         with distinct_shapes as (
-            select distinct raw_keys from json_objects
+            select distinct raw_keys from json_parsed where raw_keys is not null
         ),
         normalised as (
             select raw_keys, list_transform(raw_keys, lambda k: lower(trim(k))) as keys_

@@ -154,7 +154,12 @@ def _generate(args: argparse.Namespace) -> int:
 def _summary(args: argparse.Namespace) -> int:
     from pipeline.console import print_summary
 
-    print_summary(args.warehouse)
+    try:
+        print_summary(args.warehouse)
+    except FileNotFoundError as missing:
+        # Nothing to summarise yet is a thing to say, not a traceback.
+        print(f"error: {missing}; `attendance run` publishes one", file=sys.stderr)
+        return 2
     return 0
 
 

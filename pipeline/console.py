@@ -116,5 +116,6 @@ def print_outputs(warehouse: Path, day: date, run_id: str | None, terminal: Text
 def print_summary(warehouse: str | Path, terminal: TextIO = sys.stdout) -> None:
     from serving.summary import summarise
 
+    summary = summarise(resolve_locations(None, warehouse).published)
     print(file=terminal)
-    print(summarise(resolve_locations(None, warehouse).published).render(), file=terminal)
+    print(summary.render(), file=terminal)

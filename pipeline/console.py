@@ -4,8 +4,11 @@ Airflow's own output (task logs, dbt, DuckDB's exit messages) goes to a log file
 terminal gets the run's progress, its outcome and where to look.
 """
 
+import fcntl
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,15 +29,44 @@ class Terminal:
 
 def run_once(landing: str, warehouse: str, register_day: date) -> int:
     """`attendance run`: the daily DAG once on a landing folder, then the downstream DAGs."""
+    locations = resolve_locations(landing, warehouse)
+    if not locations.landing.is_dir():
+        print(f"error: landing folder {locations.landing} does not exist", file=sys.stderr)
+        return 2
+    with one_run_per_airflow_home() as home:
+        if home is not None:
+            print(
+                f"error: another `attendance run` is using the Airflow home {home}; wait for "
+                "it to finish, or give this one its own AIRFLOW_HOME",
+                file=sys.stderr,
+            )
+            return 2
+        return _run_once(locations, register_day)
+
+
+@contextmanager
+def one_run_per_airflow_home() -> Iterator[Path | None]:
+    """Hold the Airflow home for one run: None, or the home when another run holds it.
+
+    Two `dag.test()` runs of one DAG in one Airflow metadata database undo each other's
+    task instances, and the loser used to die with nothing but make's "Error 1"."""
+    home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+    make_folders(home)
+    with open(home / ".attendance-run.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield home
+            return
+        yield None
+
+
+def _run_once(locations, register_day: date) -> int:  # noqa: ANN001 - a Locations
     from pipeline.dag_runs import published
     from pipeline.daily import superseded_reason
     from pipeline.run_info import RunInfo
     from publication.record import read_record
 
-    locations = resolve_locations(landing, warehouse)
-    if not locations.landing.is_dir():
-        print(f"error: landing folder {locations.landing} does not exist", file=sys.stderr)
-        return 2
     make_folders(locations.warehouse)
     print(f"Running attendance_daily for {register_day} on {locations.landing}", flush=True)
     dags, terminal = load_dags_quietly(locations.warehouse / "airflow-run.log")
@@ -77,6 +109,8 @@ def run_day_or_exit(dag, day: date, landing: Path, warehouse: Path, terminal: Te
         return run_day(dag, day, landing, warehouse)
     except DagRunFailed as failure:
         exit_with(failure, terminal)
+    except Exception as failure:  # noqa: BLE001 - anything else must still be said
+        exit_with(_unexpected(failure, warehouse), terminal)
 
 
 def downstream_or_exit(dags: dict, warehouse: Path, terminal: Terminal) -> None:
@@ -86,9 +120,20 @@ def downstream_or_exit(dags: dict, warehouse: Path, terminal: Terminal) -> None:
         run_downstream(dags, warehouse)
     except DagRunFailed as failure:
         exit_with(failure, terminal)
+    except Exception as failure:  # noqa: BLE001 - anything else must still be said
+        exit_with(_unexpected(failure, warehouse), terminal)
 
 
-def exit_with(failure: Exception, terminal: Terminal) -> None:
+def _unexpected(failure: Exception, warehouse: Path) -> str:
+    first_line = (str(failure).splitlines() or [""])[0][:200]
+    return (
+        f"the run stopped on an error of Airflow's or the pipeline's "
+        f"({type(failure).__name__}: {first_line}); the whole of it is in "
+        f"{warehouse / 'airflow-run.log'}"
+    )
+
+
+def exit_with(failure: Exception | str, terminal: Terminal) -> None:
     print(f"error: {failure}", file=terminal.err)
     terminal.err.flush()
     terminal.out.flush()

@@ -16,3 +16,22 @@ def test_a_summary_of_a_warehouse_without_a_publication_is_one_line(tmp_path: Pa
         "`attendance run` publishes one\n"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_a_second_run_on_one_airflow_home_says_so(tmp_path: Path) -> None:
+    import fcntl
+
+    home = tmp_path / "airflow"
+    home.mkdir()
+    (tmp_path / "landing").mkdir()
+    env = {**os.environ, "AIRFLOW_HOME": str(home)}
+    with open(home / ".attendance-run.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        done = run_cli(
+            env, "run", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w")
+        )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: another `attendance run` is using the Airflow home {home}; wait for it to "
+        "finish, or give this one its own AIRFLOW_HOME\n"
+    )

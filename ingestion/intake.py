@@ -163,9 +163,8 @@ def _copy_checked(intake: Intake, source, out: BinaryIO, limits: Limits) -> None
         try:
             chunk = source.read(CHUNK)
         except (EOFError, OSError, zlib.error) as error:
-            if isinstance(error, OSError) and not isinstance(error, gzip.BadGzipFile):
-                if error.errno is not None:
-                    raise
+            if isinstance(error, OSError) and error.errno is not None:
+                raise  # the disk's, not the gzip's (BadGzipFile has no errno)
             raise FileRejected(f"the gzip file is truncated or damaged ({error})") from None
         if not chunk:
             break

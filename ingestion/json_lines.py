@@ -8,12 +8,17 @@ keys are normalised once per shape, and a line whose keys are already in the con
 spelling is parsed by path, a few functions a line and no more.
 """
 
+from typing import TYPE_CHECKING
+
 import duckdb
 
 from ingestion.contract import FileKind
 
+if TYPE_CHECKING:
+    from ingestion.round_reader import RoundRead
 
-def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read) -> None:  # noqa: ANN001
+
+def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read: "RoundRead") -> None:
     """Insert into `landed_rows` the objects among the lines of `numbered` (file_no, line,
     source); blank lines are not rows, and lines that are not objects are problems."""
     known = kind.known_columns
@@ -61,16 +66,7 @@ def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read) -> N
         f"else coalesce(p.texts[{i + 1}], '') end as {c}"
         for i, c in enumerate(known)
     )
-    con.execute(
-        f"""
-        insert into landed_rows
-        select p.file_no, p.line, f.file_urn, f.extract_time, {by_path}, s.present
-        from json_parsed as p
-        join json_shapes as s on p.raw_keys = s.raw_keys
-        join round_files as f on f.file_no = p.file_no
-        where s.plain and s.repeated is null
-        """
-    )
+    _insert(con, by_path, "s.plain")
     # Keys in another spelling (rare): each value found by its key's place among the
     # object's normalised keys.
     value = (
@@ -78,18 +74,27 @@ def place_json_values(con: duckdb.DuckDBPyConnection, kind: FileKind, read) -> N
         "[list_position(s.keys_, '{}')]"
     )
     by_key = ", ".join(_as_text(value.format(c)) + f" as {c}" for c in known)
+    _insert(con, by_key, "not s.plain", with_text=True)
+    con.execute("drop table json_parsed; drop table json_shapes")
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, values: str, shapes: str, with_text: bool = False
+) -> None:
+    """Insert into `landed_rows` the objects of the shapes `shapes` picks, less those that
+    repeat a key; `with_text`: `values` reads the line's text (`n.source`)."""
+    text = "join numbered as n on n.file_no = p.file_no and n.line = p.line" if with_text else ""
     con.execute(
         f"""
         insert into landed_rows
-        select p.file_no, p.line, f.file_urn, f.extract_time, {by_key}, s.present
+        select p.file_no, p.line, f.file_urn, f.extract_time, {values}, s.present
         from json_parsed as p
         join json_shapes as s on p.raw_keys = s.raw_keys
-        join numbered as n on n.file_no = p.file_no and n.line = p.line
         join round_files as f on f.file_no = p.file_no
-        where not s.plain and s.repeated is null
+        {text}
+        where {shapes} and s.repeated is null
         """
     )
-    con.execute("drop table json_parsed; drop table json_shapes")
 
 
 def _shapes(con: duckdb.DuckDBPyConnection, known: tuple[str, ...]) -> None:

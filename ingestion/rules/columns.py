@@ -185,15 +185,18 @@ def upn() -> ColumnCheck:
     )
 
 
+def _opening(column: str, required: bool) -> list:
+    """The first reasons of a date or timestamp column: a JSON value, then a missing one."""
+    return [_json(column), _missing(column)] if required else [_json(column)]
+
+
 def calendar_date(column: str, required: bool = False, earliest: date | None = None) -> ColumnCheck:
     """A date YYYY-MM-DD (`d`); `earliest`: the reason `early` when before it."""
     value = (
         f"case when regexp_full_match(v, '{_DATE}') and left(v, 4) <> '0000' "
         "then try_cast(v as date) end"
     )
-    cases = [_json(column)]
-    if required:
-        cases.append(_missing(column))
+    cases = _opening(column, required)
     cases.append(
         ("v <> '' and d is null", _bad(column, "v", "is not a date in the form YYYY-MM-DD"))
     )
@@ -218,9 +221,7 @@ def timestamp(column: str, latest: datetime, required: bool = False) -> ColumnCh
         f"case when regexp_full_match(v, '{_DATE}[T ]{_TIME}{_OFFSET}') and {valid_date} "
         "then try_cast(v as timestamptz) end"
     )
-    cases = [_json(column)]
-    if required:
-        cases.append(_missing(column))
+    cases = _opening(column, required)
     cases += [
         (
             f"regexp_full_match(v, '{_DATE}[T ]{_TIME}') and {valid_date}",

@@ -99,7 +99,10 @@ def load_dags_quietly(log_file: Path) -> tuple[dict, Terminal]:
 
     terminal = Terminal(*divert_output(log_file))
     print(f"Airflow's log of the runs: {log_file}", file=terminal.out)
-    return load_dags(), terminal
+    try:
+        return load_dags(), terminal
+    except Exception as failure:  # noqa: BLE001 - e.g. an Airflow database never migrated
+        exit_with(_unexpected(failure, log_file.parent), terminal)
 
 
 def run_day_or_exit(dag, day: date, landing: Path, warehouse: Path, terminal: Terminal):

@@ -27,12 +27,16 @@ class Terminal:
     err: TextIO
 
 
-def run_once(landing: str, warehouse: str, register_day: date) -> int:
-    """`attendance run`: the daily DAG once on a landing folder, then the downstream DAGs."""
+def run_once(landing: str, warehouse: str, register_day: date | None) -> int:
+    """`attendance run`: the daily DAG once on a landing folder, then the downstream DAGs;
+    without a register day, for the latest day the landed extracts cover."""
     locations = resolve_locations(landing, warehouse)
     if not locations.landing.is_dir():
         print(f"error: landing folder {locations.landing} does not exist", file=sys.stderr)
         return 2
+    if register_day is None:
+        register_day, why = default_register_day(locations.landing)
+        print(f"register day {register_day}: {why}", flush=True)
     with one_run_per_airflow_home() as home:
         if home is not None:
             print(
@@ -42,6 +46,21 @@ def run_once(landing: str, warehouse: str, register_day: date) -> int:
             )
             return 2
         return _run_once(locations, register_day)
+
+
+def default_register_day(landing: Path) -> tuple[date, str]:
+    """The register day of a run given none, and why: the latest day the landed extracts
+    cover (a folder of last term's files is last term's, not a day on which every school
+    is missing); today when a MIS feed will pull today's extracts, or none has landed."""
+    from ingestion.http_pull.config import URL_ENV
+    from ingestion.missing_extracts import latest_extract_day
+
+    if os.environ.get(URL_ENV):
+        return date.today(), f"today ({URL_ENV} is set: the feed brings today's extracts)"
+    latest = latest_extract_day(landing)
+    if latest is None:
+        return date.today(), f"today (no extract has landed in {landing})"
+    return latest, "the latest day the extracts cover"
 
 
 @contextmanager

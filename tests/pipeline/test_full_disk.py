@@ -1,4 +1,5 @@
-"""A full disk is named on the terminal of `attendance run`, with the step it stopped.
+"""A full disk is named on the terminal of `attendance run`, with the step it stopped (and
+a run given no register day says which day it took).
 
 The warehouse is put on a real file system too small for a build (a 3 MiB tmpfs, mounted
 for the test; the tests run as root): the run fills it, and its log and alerts, on the
@@ -41,11 +42,14 @@ def test_a_full_disk_names_the_disk_and_the_step(
     landing = tmp_path / "landing"
     deliver(tiny_la, landing, range(tiny_la.config.school_days))
     warehouse = small_disk / "warehouse"
-    day = tiny_la.days[-1].isoformat()
-    done = run_cli(
-        airflow_env, "run", "--landing", str(landing), "--warehouse", str(warehouse), "--date", day
-    )
+    env = {k: v for k, v in airflow_env.items() if k != "ATTENDANCE_FEED_URL"}
+    done = run_cli(env, "run", "--landing", str(landing), "--warehouse", str(warehouse))
     assert done.returncode == 1
+    # Without --date, the run is for the latest day the extracts cover, and says so.
+    assert done.stdout.startswith(
+        f"register day {tiny_la.days[-1]}: the latest day the extracts cover\n"
+        f"Running attendance_daily for {tiny_la.days[-1]} on {landing}\n"
+    ), done.stdout
     error = done.stderr.splitlines()[0]
     said = re.fullmatch(
         r"error: the run stopped for want of disk space \(failed step: (\w+)\): the disk "

@@ -117,8 +117,14 @@ def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
 
 def latest_extract_day(landing: Path) -> date | None:
     """The latest register day the extracts in `landing` cover: the day of the latest
-    extract taken, each read as the check above reads it; None when there is none."""
-    days = (_extract_day(extract.path) for extract in find_extract_files(landing))
+    pupils or marks file, each read as the check above reads it; None when there is none.
+    A schools file is reference, not a day's register: outside a stamped folder its day
+    would be the day it was copied."""
+    days = (
+        _extract_day(extract.path)
+        for extract in find_extract_files(landing)
+        if extract.kind.name != "schools"
+    )
     return max((day for day in days if day is not None), default=None)
 
 

@@ -176,3 +176,18 @@ def test_an_empty_landing_folder_covers_no_day(
         date.today(),
         f"today (no extract has landed in {tmp_path})",
     )
+
+
+def test_a_schools_file_copied_today_does_not_make_today_a_day_the_extracts_cover(
+    tiny_la: SyntheticLA, tmp_path: Path
+) -> None:
+    """A schools reference file outside any stamped folder is dated by its copy (today);
+    the registers it came with are still last term's."""
+    from ingestion.missing_extracts import latest_extract_day
+
+    for day_index in range(3):
+        write_extracts_for_day(tiny_la, day_index, tmp_path)
+    school = tiny_la.schools[0].urn
+    reference = sorted((tmp_path / school).glob("*/schools.*"))[-1]
+    shutil.move(reference, tmp_path / school / reference.name)
+    assert latest_extract_day(tmp_path) == tiny_la.days[2]

@@ -92,8 +92,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--date",
         type=date.fromisoformat,
-        default=date.today(),
-        help="register day (the run's logical date), YYYY-MM-DD; default: today",
+        default=None,
+        help="register day (the run's logical date), YYYY-MM-DD; default: the latest day the "
+        "landed extracts cover (today when ATTENDANCE_FEED_URL is set, or none has landed)",
     )
     run.set_defaults(handler=_run)
 

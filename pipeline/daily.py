@@ -148,11 +148,13 @@ def cutoff_for(locations: Locations, run: RunInfo) -> str | None:
     with connect(locations.warehouse_db, read_only=True) as con:
         # Each column's maximum on its own: DuckDB takes it from the row groups' statistics,
         # where the maximum of an expression reads every stored event (1.4 s at day 150).
+        # School events are left out, as from as_of: without a stamped folder their time is a
+        # file's modification time, and a copy made today would cut off every school row.
         latest = con.execute(
             "select greatest("
             + ", ".join(
                 f"(select max({column}) from events.{table})"
-                for table in ("school_events", "pupil_events", "mark_events")
+                for table in ("pupil_events", "mark_events")
                 for column in ("transaction_time", "extracted_at")
             )
             + ")"

@@ -188,10 +188,9 @@ def audit(run: RunInfo) -> dict[str, Any]:
             locations.warehouse_db,
             [*UPSTREAM_TABLES, *PUBLISHED_MARTS],
             parameters=publication_parameters(previous_facts, PUBLISHED_MARTS),
-            docs_dir=docs,
             scoped=scoped,
         )
-        record_quality_run(locations.warehouse_db, run.run_id, report)
+        record_quality_run(locations.warehouse_db, run.run_id, report, docs_dir=docs)
     for warning in report.warnings:
         log.warning("audit warning: %s", warning)
     if not report.success:

@@ -195,7 +195,7 @@ def audit(run: RunInfo) -> dict[str, Any]:
         log.warning("audit warning: %s", warning)
     if not report.success:
         raise AuditFailed(
-            withheld_message(report) + f"\nData Docs of the checks: {docs / 'index.html'}",
+            withheld_message(report) + f"\nThe quality page of the checks: {docs / 'index.html'}",
             report,
         )
     return {

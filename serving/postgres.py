@@ -1,8 +1,8 @@
 """PostgreSQL serving: the published marts where BI tools read them, in two access tiers.
 
 - `attendance_restricted` (role `<prefix>_hub_analyst`): the pupil-level marts with the UPN
-  and its keyed pseudonym `pupil_ref` (serving/pseudonyms.py), and the unsuppressed
-  school_daily_reasons.
+  and its keyed pseudonym `pupil_ref` (serving/pseudonyms.py), the unsuppressed
+  school_daily_reasons, and the schools reference (`schools`).
 - `attendance_public` (roles `<prefix>_hub_analyst` and `<prefix>_bi_reader`): the
   aggregate marts with secondary suppression, and the DfE-style daily extract
   (serving/public_tier.py).
@@ -44,6 +44,7 @@ RESTRICTED_MARTS = {
     "absence_episodes": "urn, upn, start_date, start_session",
     "pupils_for_support": "urn, upn, academic_year",
     "school_daily_reasons": "urn, session_date, register_code, category",
+    "schools": "urn",
 }
 PUBLIC_MARTS = {
     "attendance_by_sen": "level, area, academic_year, sen_provision",

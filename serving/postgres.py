@@ -1,10 +1,10 @@
 """PostgreSQL serving: the published marts where BI tools read them, in two access tiers.
 
 - `attendance_restricted` (role `hub_analyst`): the pupil-level marts with the UPN and its
-  keyed pseudonym `pupil_ref` (ingestion/pseudonyms.py), and the unsuppressed
-  school_daily_reasons.
+  keyed pseudonym `pupil_ref` (serving/pseudonyms.py), and the unsuppressed
+  school_daily_reasons and dfe_daily_attendance (the DfE-style feed, true counts).
 - `attendance_public` (roles `hub_analyst` and `bi_reader`): the aggregate marts with
-  secondary suppression, and the DfE-style daily extract (ingestion/public_tier.py).
+  secondary suppression that the LP audit passed (serving/public_tier.py).
 
 Reads only the published DuckDB file, never the working warehouse. Each refresh loads into
 new schemas (`<schema>__next`), then in one transaction renames the old schemas away, the
@@ -24,12 +24,7 @@ import psycopg
 from psycopg import sql
 
 from serving.pseudonyms import pupil_ref
-from serving.public_tier import (
-    dfe_daily_rows,
-    read_rows,
-    suppress_school_daily,
-    suppress_sen,
-)
+from serving.public_tier import PUBLIC_MARTS, public_tier, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +38,7 @@ RESTRICTED_MARTS = {
     "absence_episodes": "urn, upn, start_date, start_session",
     "pupils_for_support": "urn, upn, academic_year",
     "school_daily_reasons": "urn, session_date, register_code, category",
-}
-PUBLIC_MARTS = {
-    "attendance_by_sen": "level, area, academic_year, sen_provision",
-    "attendance_by_sen_need": "level, area, academic_year, sen_provision, sen_primary_need",
-    "school_daily_attendance": "urn, session_date",
+    "dfe_daily_attendance": "urn, attendance_date",
 }
 PG_TYPES = {
     "VARCHAR": "text",
@@ -104,22 +95,12 @@ def serving_tables(published_db: Path, key: bytes) -> ServingTables:
                 columns.insert(at, ("pupil_ref", "text"))
                 rows = [_with_pupil_ref(row, key) for row in rows]
             restricted.append(Table(table, columns, rows))
-        public_rows = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
-        reasons = read_rows(con, "school_daily_reasons", RESTRICTED_MARTS["school_daily_reasons"])
+        # Suppressed and audited before anything is written: a refused public tier
+        # (DisclosureRefused) leaves the served schemas as they were.
+        audited = public_tier(con)
         version = str(con.execute("select version from main.publication").fetchone()[0])
-    # The extract is suppressed first; school_daily_attendance then withholds what it does.
-    dfe = dfe_daily_rows(public_rows["school_daily_attendance"], reasons)
-    withheld = {
-        "attendance_by_sen+need": suppress_sen(
-            public_rows["attendance_by_sen"], public_rows["attendance_by_sen_need"]
-        ),
-        "school_daily_attendance": suppress_school_daily(
-            public_rows["school_daily_attendance"], dfe
-        ),
-    }
-    public = [Table(t, list(types[t].items()), rows) for t, rows in public_rows.items()]
-    public.append(Table("dfe_daily_attendance", _dfe_columns(dfe), dfe))
-    return ServingTables(version, restricted, public, withheld)
+    public = [Table(t, list(types[t].items()), rows) for t, rows in audited.tables.items()]
+    return ServingTables(version, restricted, public, audited.withheld)
 
 
 def refresh(published_db: Path, dsn: str, key: bytes) -> ServingResult:
@@ -236,15 +217,3 @@ def _pg_type(duckdb_type: str) -> str:
 
 def _with_pupil_ref(row: dict[str, Any], key: bytes) -> dict[str, Any]:
     return {**row, "pupil_ref": pupil_ref(row["upn"], key)}
-
-
-def _dfe_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The extract's columns: counts are integers (NULL where withheld)."""
-    special = {
-        "attendance_date": "date",
-        "urn": "text",
-        "academic_year": "text",
-        "suppressed": "boolean",
-    }
-    names = list(rows[0]) if rows else list(special)
-    return [(c, special.get(c, "integer")) for c in names]

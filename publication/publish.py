@@ -47,6 +47,7 @@ PUBLISHED_MARTS = (
     "school_daily_attendance",
     "school_daily_reasons",
     "schools",
+    "dfe_daily_attendance",
 )
 PUBLISHED_DB = "published.duckdb"
 POINTER = "CURRENT"

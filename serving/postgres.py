@@ -2,9 +2,10 @@
 
 - `attendance_restricted` (role `<prefix>_hub_analyst`): the pupil-level marts with the UPN
   and its keyed pseudonym `pupil_ref` (serving/pseudonyms.py), the unsuppressed
-  school_daily_reasons, and the schools reference (`schools`).
+  school_daily_reasons and dfe_daily_attendance (the DfE-style feed, true counts), and the
+  schools reference (`schools`).
 - `attendance_public` (roles `<prefix>_hub_analyst` and `<prefix>_bi_reader`): the
-  aggregate marts with secondary suppression, and the DfE-style daily extract
+  aggregate marts with secondary suppression that the LP audit passed
   (serving/public_tier.py).
 
 Reads only the published DuckDB file, never the working warehouse. Each refresh loads into
@@ -27,12 +28,7 @@ from psycopg import sql
 
 from serving.access import Readers, close_database, ensure_roles, grant_tiers, readers_of
 from serving.pseudonyms import pupil_ref
-from serving.public_tier import (
-    dfe_daily_rows,
-    read_rows,
-    suppress_school_daily,
-    suppress_sen,
-)
+from serving.public_tier import PUBLIC_MARTS, public_tier, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +41,7 @@ RESTRICTED_MARTS = {
     "pupils_for_support": "urn, upn, academic_year",
     "school_daily_reasons": "urn, session_date, register_code, category",
     "schools": "urn",
-}
-PUBLIC_MARTS = {
-    "attendance_by_sen": "level, area, academic_year, sen_provision",
-    "attendance_by_sen_need": "level, area, academic_year, sen_provision, sen_primary_need",
-    "school_daily_attendance": "urn, session_date",
+    "dfe_daily_attendance": "urn, attendance_date",
 }
 PG_TYPES = {
     "VARCHAR": "text",
@@ -107,22 +99,12 @@ def serving_tables(published_db: Path, key: bytes) -> ServingTables:
                 columns.insert(at, ("pupil_ref", "text"))
                 rows = [_with_pupil_ref(row, key) for row in rows]
             restricted.append(Table(table, columns, rows))
-        public_rows = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
-        reasons = read_rows(con, "school_daily_reasons", RESTRICTED_MARTS["school_daily_reasons"])
+        # Suppressed and audited before anything is written: a refused public tier
+        # (DisclosureRefused) leaves the served schemas as they were.
+        audited = public_tier(con)
         version = str(con.execute("select version from main.publication").fetchone()[0])
-    # The extract is suppressed first; school_daily_attendance then withholds what it does.
-    dfe = dfe_daily_rows(public_rows["school_daily_attendance"], reasons)
-    withheld = {
-        "attendance_by_sen+need": suppress_sen(
-            public_rows["attendance_by_sen"], public_rows["attendance_by_sen_need"]
-        ),
-        "school_daily_attendance": suppress_school_daily(
-            public_rows["school_daily_attendance"], dfe
-        ),
-    }
-    public = [Table(t, list(types[t].items()), rows) for t, rows in public_rows.items()]
-    public.append(Table("dfe_daily_attendance", _dfe_columns(dfe), dfe))
-    return ServingTables(version, restricted, public, withheld)
+    public = [Table(t, list(types[t].items()), rows) for t, rows in audited.tables.items()]
+    return ServingTables(version, restricted, public, audited.withheld)
 
 
 def refresh(
@@ -226,15 +208,3 @@ def _pg_type(duckdb_type: str) -> str:
 
 def _with_pupil_ref(row: dict[str, Any], key: bytes) -> dict[str, Any]:
     return {**row, "pupil_ref": pupil_ref(row["upn"], key)}
-
-
-def _dfe_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The extract's columns: counts are integers (NULL where withheld)."""
-    special = {
-        "attendance_date": "date",
-        "urn": "text",
-        "academic_year": "text",
-        "suppressed": "boolean",
-    }
-    names = list(rows[0]) if rows else list(special)
-    return [(c, special.get(c, "integer")) for c in names]

@@ -1,36 +1,40 @@
-"""The public tier: the aggregate marts as they may be shared widely, and the DfE-style
-daily extract, each with secondary suppression (serving/suppression.py).
+"""The public tier: the aggregate marts as they may be shared widely, with secondary
+suppression that a linear-programming audit has passed (serving/suppression.py,
+serving/disclosure_audit.py); and the DfE-style daily extract, which is not public and
+carries true counts (the restricted mart dfe_daily_attendance).
 
-Read from the published DuckDB file only. The equations, that is the sums someone outside
-could know, are:
+Read from the published DuckDB file only. The sums someone outside could know are:
 
-- attendance_by_sen: the provisions of one (level, area, year) add up to the area's roll;
-  the school rows of one (year, provision) add up to the LA row (a publication is one LA's);
+- attendance_by_sen: the provisions of one (level, area, year) add up to the area's roll
+  (public in the school census); the school rows of one (year, provision) add up to the LA
+  row (a publication is one LA's);
 - attendance_by_sen_need: the needs of one (level, area, year, provision) add up to that
   provision's attendance_by_sen row; the school rows of one need add up to the LA row;
-- the DfE extract: a school's categories add up to its possible sessions, each category's
-  reasons to the category, and the schools of one date add up to the LA's daily figures
-  (the DfE publishes those). A count of 1 to 4 sessions on one day is 1 to 4 pupils, so it
-  is withheld (primary) as well as whole days of 1 to 4 pupils;
-- school_daily_attendance holds the extract's category figures, so it withholds exactly
-  what the extract withholds.
+- school_daily_attendance: a school day's categories add up to its possible sessions, and
+  the schools of one date add up to the LA's daily figures (the DfE publishes those). A
+  count of 1 to 4 sessions on one day is 1 to 4 pupils, so it is withheld (primary) as well
+  as whole days of 1 to 4 pupils (dbt).
+
+The LA is the unit most readers want, so complements are taken among school cells first:
+an LA figure is withheld only when it is itself small, or no school cell can protect a
+withheld one.
 """
 
 import csv
 import io
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from serving.suppression import blank, complementary_cells
+from serving.disclosure_audit import Disclosure, Sum
+from serving.suppression import blank, protect
 from warehouse.files import write_text_atomically
-from warehouse.project import SEEDS_DIR, suppress_counts_below
+from warehouse.project import suppress_counts_below
 
 Row = dict[str, Any]
-REASON_SEED = SEEDS_DIR / "dfe_reason_columns.csv"
 # attendance_by_sen(_need): each measure's count and the columns withheld with it.
 SEN_MEASURES = {
     "row": (
@@ -46,16 +50,7 @@ SEN_MEASURES = {
         ("severe_absence_enrolments", "severe_absence_rate"),
     ),
 }
-# DfE daily attendance column names (docs/bi.md cites the source) of the category totals.
-DFE_TOTALS = {
-    "present": "present_sessions",
-    "aea": "approved_educational_activity",
-    "authorised": "authorised_absence",
-    "unauthorised": "unauthorised_absence",
-}
-
-
-# school_daily_attendance's counts and the extract's columns holding the same figures.
+# school_daily_attendance's category counts and the feed's columns holding the same figures.
 DAILY_TO_DFE = {
     "possible_sessions": "possible_sessions",
     "present_sessions": "present_sessions",
@@ -63,6 +58,23 @@ DAILY_TO_DFE = {
     "authorised_absence_sessions": "authorised_absence",
     "unauthorised_absence_sessions": "unauthorised_absence",
 }
+DAILY_PARTS = tuple(c for c in DAILY_TO_DFE if c != "possible_sessions")
+PUBLIC_MARTS = {
+    "attendance_by_sen": "level, area, academic_year, sen_provision",
+    "attendance_by_sen_need": "level, area, academic_year, sen_provision, sen_primary_need",
+    "school_daily_attendance": "urn, session_date",
+}
+# Complements are taken from the lowest rank first: need rows before provision rows, and
+# school rows before LA rows.
+RANKS = {("need", "school"): 0, ("sen", "school"): 1, ("need", "la"): 2, ("sen", "la"): 3}
+
+
+@dataclass(frozen=True)
+class PublicTier:
+    """The public tables, suppressed and audited, and the cells each withholds."""
+
+    tables: dict[str, list[Row]]
+    withheld: dict[str, int]
 
 
 def read_rows(con: duckdb.DuckDBPyConnection, table: str, order_by: str) -> list[Row]:
@@ -71,149 +83,190 @@ def read_rows(con: duckdb.DuckDBPyConnection, table: str, order_by: str) -> list
     return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
 
 
-def suppress_sen(by_sen: list[Row], by_need: list[Row]) -> int:
-    """Secondary suppression of attendance_by_sen and attendance_by_sen_need, in place;
-    returns the cells withheld."""
-    values: dict[tuple, int | None] = {}
-    linked: dict[tuple, list[tuple]] = {}
-    equations: list[list[tuple]] = []
+def public_tier(con: duckdb.DuckDBPyConnection) -> PublicTier:
+    """The public tables of the publication open in `con`. Raises DisclosureRefused (and
+    returns nothing to write) when the audit cannot be passed."""
+    tables = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
+    enrolments = read_rows(con, "pupil_attendance", "urn, upn, academic_year")
+    feed = read_rows(con, "dfe_daily_attendance", "urn, attendance_date")
+    withheld = {
+        "attendance_by_sen+need": suppress_sen(
+            tables["attendance_by_sen"], tables["attendance_by_sen_need"], enrolments
+        ),
+        "school_daily_attendance": suppress_school_daily(tables["school_daily_attendance"], feed),
+    }
+    return PublicTier(tables, withheld)
+
+
+def _true_sen_counts(enrolments: list[Row], by_need: bool) -> Counter:
+    """Each (level, area, year, provision[, need], measure)'s true count; the LA row is the
+    sum of its schools (a publication is one LA's)."""
+    counts: Counter = Counter()
+    for e in enrolments:
+        group = (e["academic_year"], e["sen_provision"])
+        if by_need:
+            group = (*group, e["sen_primary_need"])
+        flags = {
+            "row": 1,
+            "persistent": int(e["is_persistent_absence"]),
+            "severe": int(e["is_severe_absence"]),
+        }
+        for measure, flag in flags.items():
+            counts[("school", e["urn"], *group, measure)] += flag
+            counts[("la", *group, measure)] += flag
+    return counts
+
+
+def suppress_sen(by_sen: list[Row], by_need: list[Row], enrolments: list[Row]) -> int:
+    """Secondary suppression of attendance_by_sen and attendance_by_sen_need, in place,
+    audited; returns the cells withheld beyond the marts' own."""
     marts = {"sen": by_sen, "need": by_need}
+    values: dict[tuple, int] = {}
+    primary: set[tuple] = set()
+    linked: dict[tuple, list[tuple]] = {}
+    ordered: list[tuple[tuple, tuple]] = []
+    below = suppress_counts_below()
     for mart, rows in marts.items():
+        truth = _true_sen_counts(enrolments, by_need=mart == "need")
         for index, row in enumerate(rows):
+            group = (row["academic_year"], row["sen_provision"])
+            if mart == "need":
+                group = (*group, row["sen_primary_need"])
+            area = ("school", row["area"]) if row["level"] == "school" else ("la",)
             for measure, (count, _) in SEN_MEASURES.items():
-                values[(mart, index, measure)] = row[count]
+                cell = (mart, index, measure)
+                values[cell] = truth[(*area, *group, measure)]
+                if row[count] is None:
+                    primary.add(cell)
+                elif row[count] != values[cell]:
+                    raise RuntimeError(
+                        f"{mart} row {row['level']} {row['area']}: {count} is not the count "
+                        "of its enrolments in pupil_attendance; the audit cannot be trusted"
+                    )
             linked[(mart, index, "row")] = [(mart, index, "persistent"), (mart, index, "severe")]
-    provision_cell: dict[tuple, int] = {}
-    for index, row in enumerate(by_sen):
-        provision_cell[(row["level"], row["area"], row["academic_year"], row["sen_provision"])] = (
-            index
-        )
-    for measure in SEN_MEASURES:
-        groups: dict[tuple, list[tuple]] = defaultdict(list)
-        for index, row in enumerate(by_sen):
-            cell = ("sen", index, measure)
-            groups[("area", row["level"], row["area"], row["academic_year"])].append(cell)
-            groups[("la-sum", row["academic_year"], row["sen_provision"])].append(cell)
-        for index, row in enumerate(by_need):
-            cell = ("need", index, measure)
-            parent = provision_cell.get(
-                (row["level"], row["area"], row["academic_year"], row["sen_provision"])
-            )
-            key = ("needs", row["level"], row["area"], row["academic_year"], row["sen_provision"])
-            if not groups[key] and parent is not None:
-                groups[key].append(("sen", parent, measure))
-            groups[key].append(cell)
-            need_key = ("la-need", row["academic_year"], row["sen_provision"])
-            groups[(*need_key, row["sen_primary_need"])].append(cell)
-        equations += groups.values()
-    added = complementary_cells(values, equations, linked)
+            ordered += [
+                ((mart, index, "severe"), (mart, index, "persistent")),
+                ((mart, index, "persistent"), (mart, index, "row")),
+            ]
+    sums = known_sums(_sen_sums(by_sen, by_need), values, below)
+    table = Disclosure(values, frozenset(primary), sums, ordered)
+    levels = {(m, i): r["level"] for m, rows in marts.items() for i, r in enumerate(rows)}
+    withheld = protect(table, below, linked, rank=lambda c: RANKS[(c[0], levels[(c[0], c[1])])])
+    added = withheld - primary
     for mart, index, measure in added:
         blank(marts[mart][index], SEN_MEASURES[measure][1])
     return len(added)
 
 
-def suppress_school_daily(rows: list[Row], extract: list[Row]) -> int:
-    """Give school_daily_attendance, in place, the suppression of the DfE-style extract
-    (`dfe_daily_rows`), which holds the same figures: a count withheld there is withheld here
-    too, so neither table reveals what the other withholds. pupils_expected and the rate go
-    with possible_sessions; the rate also with present and AEA sessions. Returns the cells
+def _sen_sums(by_sen: list[Row], by_need: list[Row]) -> list[Sum]:
+    sums: list[Sum] = []
+    provision_row = {
+        (r["level"], r["area"], r["academic_year"], r["sen_provision"]): i
+        for i, r in enumerate(by_sen)
+    }
+    for measure in SEN_MEASURES:
+        parts: dict[tuple, list[tuple]] = defaultdict(list)
+        totals: dict[tuple, tuple] = {}
+        for index, row in enumerate(by_sen):
+            cell = ("sen", index, measure)
+            parts[("area", row["level"], row["area"], row["academic_year"])].append(cell)
+            key = ("la-sum", row["academic_year"], row["sen_provision"])
+            if row["level"] == "la":
+                totals[key] = cell
+            else:
+                parts[key].append(cell)
+        for index, row in enumerate(by_need):
+            cell = ("need", index, measure)
+            group = (row["level"], row["area"], row["academic_year"], row["sen_provision"])
+            parent = provision_row.get(group)
+            parts[("needs", *group)].append(cell)
+            if parent is not None:
+                totals[("needs", *group)] = ("sen", parent, measure)
+            key = ("la-need", row["academic_year"], row["sen_provision"], row["sen_primary_need"])
+            if row["level"] == "la":
+                totals[key] = cell
+            else:
+                parts[key].append(cell)
+        sums += [Sum(tuple(cells), totals.get(key)) for key, cells in parts.items()]
+    return sums
+
+
+def known_sums(sums: list[Sum], values: dict[tuple, int], below: int) -> list[Sum]:
+    """The sums an outsider knows: every sum with a total in the table, and a total
+    published elsewhere (a roll, the LA's daily figures) only when it is not small, since
+    those publications withhold 1 to 4 as well."""
+    return [
+        s for s in sums if s.total is not None or not 1 <= sum(values[c] for c in s.parts) < below
+    ]
+
+
+def suppress_school_daily(rows: list[Row], feed: list[Row]) -> int:
+    """Primary (1 to 4 sessions) and secondary suppression of school_daily_attendance, in
+    place, audited, the true counts taken from dfe_daily_attendance; pupils_expected goes
+    with possible_sessions and the rate with the counts it is made of. Returns the cells
     withheld beyond the dbt mart's own (whole days of 1 to 4 pupils)."""
-    extracted = {(r["urn"], r["attendance_date"]): r for r in extract}
+    truth = {(r["urn"], r["attendance_date"]): r for r in feed}
+    below = suppress_counts_below()
+    values: dict[tuple, int] = {}
+    primary: set[tuple] = set()
+    sums: list[Sum] = []
+    by_date: dict[Any, list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
+        true = truth[(row["urn"], row["session_date"])]
+        by_date[row["session_date"]].append(index)
+        for column, dfe_column in DAILY_TO_DFE.items():
+            cell = (index, column)
+            values[cell] = true[dfe_column]
+            if row["suppressed"] or 1 <= values[cell] < below:
+                primary.add(cell)
+        sums.append(Sum(tuple((index, c) for c in DAILY_PARTS), (index, "possible_sessions")))
+    for indexes in by_date.values():
+        sums += [Sum(tuple((i, c) for i in indexes)) for c in DAILY_TO_DFE]
+    table = Disclosure(values, frozenset(primary), known_sums(sums, values, below))
+    withheld = protect(table, below)
     added = 0
-    for row in rows:
-        if row["suppressed"]:
+    for index, column in withheld:
+        row = rows[index]
+        if row[column] is None:
             continue
-        source = extracted[(row["urn"], row["session_date"])]
-        withheld = [c for c, dfe in DAILY_TO_DFE.items() if source[dfe] is None]
-        if "possible_sessions" in withheld:
-            withheld.append("pupils_expected")
-        if {"possible_sessions", "present_sessions", "aea_sessions"} & set(withheld):
-            withheld.append("attendance_rate")
-        if withheld:
-            blank(row, withheld)
-            added += len(withheld)
+        columns = [column]
+        if column == "possible_sessions":
+            columns.append("pupils_expected")
+        if column in ("possible_sessions", "present_sessions", "aea_sessions"):
+            columns.append("attendance_rate")
+        blank(row, [c for c in columns if row[c] is not None])
+        added += 1
     return added
 
 
-def reason_columns(seed: Path = REASON_SEED) -> list[tuple[str, str]]:
-    """(category, DfE column) of each reason, in the seed's order."""
-    with seed.open(newline="", encoding="utf-8") as handle:
-        return [(r["category"], r["dfe_column"]) for r in csv.DictReader(handle)]
-
-
-def dfe_daily_rows(daily: list[Row], reasons: list[Row]) -> list[Row]:
-    """The DfE-style daily extract: one row per school and date, category totals and
-    sessions by reason, suppressed (primary: 1 to 4 sessions; then secondary)."""
-    columns = reason_columns()
-    by_day: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in reasons:
-        by_day[(row["urn"], row["session_date"])][row["dfe_column"]] += row["sessions"]
-    extract: list[Row] = []
-    for day in daily:
-        counts = by_day[(day["urn"], day["session_date"])]
-        totals = {
-            DFE_TOTALS[category]: sum(counts[c] for cat, c in columns if cat == category)
-            for category in DFE_TOTALS
-        }
-        row: Row = {
-            "attendance_date": day["session_date"],
-            "urn": day["urn"],
-            "academic_year": day["academic_year"],
-            "possible_sessions": sum(totals.values()),
-            **totals,
-            "overall_attendance": totals["present_sessions"]
-            + totals["approved_educational_activity"],
-            "overall_absence": totals["authorised_absence"] + totals["unauthorised_absence"],
-            **{column: counts[column] for _, column in columns},
-            "suppressed": bool(day["suppressed"]),
-        }
-        if day["suppressed"]:
-            blank(row, [c for c in row if c not in ("attendance_date", "urn", "academic_year")])
-        extract.append(row)
-    _suppress_extract(extract, columns)
-    return extract
-
-
-def _suppress_extract(extract: list[Row], columns: Sequence[tuple[str, str]]) -> None:
-    counted = [
-        "possible_sessions",
-        *DFE_TOTALS.values(),
-        "overall_attendance",
-        "overall_absence",
-        *(c for _, c in columns),
-    ]
-    below = suppress_counts_below()
-    for row in extract:
-        small = [c for c in counted if row[c] is not None and 1 <= row[c] < below]
-        if small:
-            blank(row, small)
-    values = {(i, c): row[c] for i, row in enumerate(extract) for c in counted}
-    equations: list[list[tuple]] = []
-    by_date: dict[Any, list[int]] = defaultdict(list)
-    for i, row in enumerate(extract):
-        by_date[row["attendance_date"]].append(i)
-        totals = [(i, c) for c in DFE_TOTALS.values()]
-        equations.append([(i, "possible_sessions"), *totals])
-        equations.append([(i, "overall_attendance"), *totals[:2]])
-        equations.append([(i, "overall_absence"), *totals[2:]])
-        for category, total in DFE_TOTALS.items():
-            equations.append([(i, total), *((i, c) for cat, c in columns if cat == category)])
-    for indexes in by_date.values():
-        equations += [[(i, c) for i in indexes] for c in counted]
-    for i, column in complementary_cells(values, equations):
-        blank(extract[i], [column])
+def withheld_share(rows: list[Row], columns: tuple[str, ...]) -> dict[str, float | int]:
+    """How much of a public table is withheld: cells of `columns` and rows."""
+    cells = len(rows) * len(columns)
+    blank_cells = sum(row[c] is None for row in rows for c in columns)
+    blank_rows = sum(any(row[c] is None for c in columns) for row in rows)
+    return {
+        "rows": len(rows),
+        "rows_withheld": blank_rows,
+        "cells": cells,
+        "cells_withheld": blank_cells,
+        "rows_withheld_pct": round(100 * blank_rows / len(rows), 2) if rows else 0.0,
+        "cells_withheld_pct": round(100 * blank_cells / cells, 2) if cells else 0.0,
+    }
 
 
 def write_dfe_extract(published_db: Path, path: Path) -> Path:
-    """The DfE-style daily extract of the publication in `published_db`, as CSV at `path`."""
+    """The DfE-style daily extract, as CSV at `path`: the mart dfe_daily_attendance of the
+    publication in `published_db`, true counts, never suppressed (docs/bi.md)."""
     with duckdb.connect(str(published_db), read_only=True) as con:
-        daily = read_rows(con, "school_daily_attendance", "urn, session_date")
-        reasons = read_rows(con, "school_daily_reasons", "urn, session_date, register_code")
-    return write_csv(dfe_daily_rows(daily, reasons), path)
+        rows = read_rows(con, "dfe_daily_attendance", "attendance_date, urn")
+    leading = ["attendance_date", "urn"]
+    return write_csv(
+        [{c: r[c] for c in [*leading, *(k for k in r if k not in leading)]} for r in rows], path
+    )
 
 
 def write_csv(rows: list[Row], path: Path) -> Path:
-    """Write `rows` as CSV beside `path` and rename it into place; empty cells are withheld."""
+    """Write `rows` as CSV beside `path` and rename it into place."""
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["urn"])
     writer.writeheader()

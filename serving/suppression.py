@@ -1,63 +1,171 @@
-"""Secondary suppression: a withheld figure must not be recoverable by subtraction.
+"""Secondary suppression: a withheld figure must not be recoverable, nor narrowable, from
+what a table shows.
 
 The aggregate marts withhold counts of 1 to 4 people (primary suppression, in dbt:
-docs/models.md). A withheld cell is still recoverable when it is the only unknown of a sum
-someone knows: the school's total, the LA row that adds up its schools, the reasons that add
-up to a category. So every such sum is an *equation*: a set of cells whose total is
-published or known elsewhere. While an equation has exactly one withheld cell, the smallest
-visible cell of it (preferring non-zero ones, which reveal something) is withheld too, and
-this repeats until no equation has exactly one unknown. A withheld cell is then at least one
-of two unknowns in every equation it is in.
+docs/models.md). A withheld cell can still be worked out from sums someone knows: the
+school's total, the LA row that adds up its schools, the categories that add up to the
+possible sessions. So every such sum is a `Sum` (serving/disclosure_audit.py), and:
+
+1. greedy: while a sum has exactly one withheld cell, a shown cell of it is withheld too
+   (the lowest-ranked, then non-zero, then smallest: a school cell before an LA cell, so
+   LA figures stay shown), until no sum has a single unknown;
+2. audit: linear programming bounds every withheld cell by all the sums together
+   (disclosure_audit.py); for each cell narrowed below the protection, one more shown cell
+   of a sum it is in is withheld (chosen as in 1), and both steps repeat;
+3. a cell still narrow with every figure of every sum reaching it withheld is pinned by
+   totals published elsewhere alone: left as it is when its count is 0 or not small, and
+   the table is refused (`DisclosureRefused`; nothing public is written) when it is 1 to 4.
 """
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from serving.disclosure_audit import Disclosure, Finding, Sum, audit
+
 Cell = Hashable
+# A cell's rank as a complement: lower ranks are withheld first.
+Rank = Callable[[Cell], int]
+
+
+class DisclosureRefused(RuntimeError):
+    """A public table whose withheld figures the published sums narrow below the protection."""
 
 
 def complementary_cells(
     values: Mapping[Cell, int | None],
-    equations: Iterable[Sequence[Cell]],
+    equations: Iterable[Sum],
     linked: Mapping[Cell, Sequence[Cell]] | None = None,
+    rank: Rank | None = None,
 ) -> set[Cell]:
-    """The cells to withhold besides those already None in `values`.
+    """The cells to withhold besides those already None in `values` (step 1).
 
-    `equations`: sets of cells whose sum is known. `linked`: withholding a cell withholds
-    these too (a row's persistent-absence count goes with its enrolments, whose rate would
-    reveal them).
+    `linked`: withholding a cell withholds these too (a row's persistent-absence count goes
+    with its enrolments, whose rate would reveal them).
     """
-    equations = [list(dict.fromkeys(e)) for e in equations if len(e) > 1]
-    linked = linked or {}
-    withheld = {cell for cell, value in values.items() if value is None}
-    added: set[Cell] = set()
+    state = _State(dict(values), linked or {}, rank or (lambda _: 0))
+    state.close(list(equations))
+    return state.added
 
-    def withhold(cell: Cell) -> None:
+
+def protect(
+    table: Disclosure,
+    threshold: int,
+    linked: Mapping[Cell, Sequence[Cell]] | None = None,
+    rank: Rank | None = None,
+) -> set[Cell]:
+    """Every cell to withhold, the primary ones included, such that the audit passes (steps
+    1 to 3). Raises DisclosureRefused when no more withholding can make it pass."""
+    shown: dict[Cell, int | None] = {
+        c: (None if c in table.withheld else v) for c, v in table.values.items()
+    }
+    state = _State(shown, linked or {}, rank or (lambda _: 0))
+    sums = list(table.sums)
+    known: dict = {}
+    # Complements pinned by totals published elsewhere alone (below).
+    outside: set[Cell] = set()
+    for cell in list(table.withheld):
+        for other in state.linked.get(cell, ()):
+            state.withhold(other)
+    while True:
+        state.close(sums)
+        current = replace(table, withheld=frozenset(state.withheld))
+        findings = [f for f in audit(current, threshold, known) if f.cell not in outside]
+        if not findings:
+            return set(state.withheld)
+        stuck = state.widen(findings, [*sums, *(Sum(pair) for pair in table.ordered)])
+        # Every figure of every sum reaching such a cell is withheld: what pins it is totals
+        # known outside the table (a school's roll), so this table neither reveals nor can
+        # protect it. A count that is not small (0, or t and more) is left at that; a small
+        # one is a real disclosure, and the table is refused.
+        small = [f for f in stuck if 1 <= table.values[f.cell] < threshold]
+        if small:
+            raise DisclosureRefused(_refusal(small, threshold))
+        outside.update(f.cell for f in stuck)
+
+
+class _State:
+    def __init__(
+        self, values: dict[Cell, int | None], linked: Mapping[Cell, Sequence[Cell]], rank: Rank
+    ) -> None:
+        self.values = values
+        self.linked = linked
+        self.rank = rank
+        self.withheld = {cell for cell, value in values.items() if value is None}
+        self.added: set[Cell] = set()
+
+    def withhold(self, cell: Cell) -> None:
         pending = [cell]
         while pending:
             current = pending.pop()
-            if current in withheld:
+            if current in self.withheld:
                 continue
-            withheld.add(current)
-            added.add(current)
-            pending.extend(linked.get(current, ()))
+            self.withheld.add(current)
+            self.added.add(current)
+            pending.extend(self.linked.get(current, ()))
 
-    for cell in list(withheld):
-        for other in linked.get(cell, ()):
-            withhold(other)
-    changed = True
-    while changed:
-        changed = False
+    def key(self, cell: Cell) -> tuple:
+        value = self.values[cell]
+        return (self.rank(cell), value == 0, value, repr(cell))
+
+    def close(self, equations: list[Sum]) -> None:
+        """Step 1: no sum is left with exactly one withheld cell."""
+        changed = True
+        while changed:
+            changed = False
+            for equation in equations:
+                cells = set(equation.cells)
+                unknown = [c for c in cells if c in self.withheld]
+                visible = [c for c in cells if c not in self.withheld]
+                if len(unknown) == 1 and visible:
+                    self.withhold(min(visible, key=self.key))
+                    changed = True
+
+    def widen(self, findings: list[Finding], equations: list[Sum]) -> list[Finding]:
+        """Step 2: for each narrowable cell, withhold one more shown cell of the sums it is
+        in, or failing that of the sums of the cells it is bound up with. Returns the
+        findings for which no shown cell is left."""
+        by_cell: dict[Cell, list[Sum]] = {}
         for equation in equations:
-            unknown = [c for c in equation if c in withheld]
-            if len(unknown) != 1:
-                continue
-            visible = [c for c in equation if c not in withheld]
-            if not visible:
-                continue
-            withhold(min(visible, key=lambda c: (values[c] == 0, values[c], repr(c))))
-            changed = True
-    return added
+            for cell in equation.cells:
+                by_cell.setdefault(cell, []).append(equation)
+        stuck = []
+        for finding in findings:
+            reached, frontier = {finding.cell}, [finding.cell]
+            while frontier:
+                candidates = {
+                    c
+                    for cell in frontier
+                    for equation in by_cell.get(cell, ())
+                    for c in equation.cells
+                    if c not in self.withheld
+                }
+                if candidates:
+                    self.withhold(min(candidates, key=self.key))
+                    break
+                # Every cell of those sums is withheld: look one sum further out.
+                frontier = [
+                    c
+                    for cell in frontier
+                    for equation in by_cell.get(cell, ())
+                    for c in equation.cells
+                    if c not in reached
+                ]
+                reached.update(frontier)
+            else:
+                stuck.append(finding)
+        return stuck
+
+
+def _refusal(findings: list[Finding], threshold: int) -> str:
+    first = findings[0]
+    return (
+        f"public tier refused: {len(findings)} withheld count(s) can be narrowed from the "
+        f"published sums below the protection (an interval reaching zero or at least "
+        f"{threshold} wide, docs/bi.md); the first, {first.cell!r}, to an interval "
+        f"{first.width:.1f} wide. "
+        "Nothing public was written."
+    )
 
 
 def recoverable_cells(

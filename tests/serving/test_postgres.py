@@ -1,5 +1,6 @@
 """The PostgreSQL tiers on the real server: what each role reads, pseudonyms, suppression
-that subtraction cannot undo, and the DfE-style extract, against the restricted figures."""
+that subtraction cannot undo, and the DfE-style feed (restricted, true counts), against the
+restricted figures."""
 
 import hashlib
 import hmac
@@ -16,7 +17,7 @@ from psycopg.rows import dict_row
 
 from publication.publish import PUBLISHED_DB, current_parquet_folder, publish
 from serving.postgres import PUBLIC, RESTRICTED, refresh
-from serving.public_tier import DAILY_TO_DFE, DFE_TOTALS, reason_columns
+from serving.public_tier import DAILY_TO_DFE
 from serving.suppression import recoverable_cells
 from tests.support.postgres import KEY, as_role, login, readers
 
@@ -48,11 +49,16 @@ def test_the_hub_analyst_reads_both_tiers_and_the_bi_reader_only_the_public_one(
     served: str,
 ) -> None:
     hub, bi = analyst(served), bi_user(served)
-    for table in ("pupil_attendance", "absence_episodes", "pupils_for_support"):
+    for table in (
+        "pupil_attendance",
+        "absence_episodes",
+        "pupils_for_support",
+        "dfe_daily_attendance",
+    ):
         assert fetch(hub, f"select count(*) as n from {RESTRICTED}.{table}")[0]["n"] > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             fetch(bi, f"select count(*) from {RESTRICTED}.{table}")
-    for table in ("attendance_by_sen", "school_daily_attendance", "dfe_daily_attendance"):
+    for table in ("attendance_by_sen", "school_daily_attendance"):
         for dsn in (hub, bi):
             assert fetch(dsn, f"select count(*) as n from {PUBLIC}.{table}")[0]["n"] > 0
     # Neither reader can change what is served.
@@ -152,49 +158,51 @@ def test_sen_figures_are_true_or_withheld_and_no_withheld_one_is_recoverable(
     assert secondary > 0, "no complementary suppression occurred: the data tests nothing"
 
 
-def test_dfe_extract_is_true_or_withheld_and_no_withheld_count_is_recoverable(
+def test_the_dfe_feed_is_restricted_with_true_counts_and_daily_figures_are_withheld_soundly(
     served: str,
 ) -> None:
     hub, bi = analyst(served), bi_user(served)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        fetch(bi, f"select count(*) from {RESTRICTED}.dfe_daily_attendance")
     reasons = fetch(hub, f"select * from {RESTRICTED}.school_daily_reasons")
     truth: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    columns = reason_columns()
-    category_of = dict((c, cat) for cat, c in columns)
     for r in reasons:
         day = truth[(r["urn"], r["session_date"])]
         day[r["dfe_column"]] += r["sessions"]
-        day[DFE_TOTALS[category_of[r["dfe_column"]]]] += r["sessions"]
+        day[r["category"]] += r["sessions"]
         day["possible_sessions"] += r["sessions"]
-    extract = fetch(bi, f"select * from {PUBLIC}.dfe_daily_attendance")
-    assert "reason_i_authorised_illness" in extract[0]
-    assert "reason_g_unauthorised_holiday" in extract[0]
+    feed = fetch(hub, f"select * from {RESTRICTED}.dfe_daily_attendance")
+    categories = {
+        "present_sessions": "present",
+        "approved_educational_activity": "aea",
+        "authorised_absence": "authorised",
+        "unauthorised_absence": "unauthorised",
+    }
+    for row in feed:
+        true = truth[(row["urn"], row["attendance_date"])]
+        assert row["possible_sessions"] == true["possible_sessions"]
+        assert row["reason_i_authorised_illness"] == true["reason_i_authorised_illness"]
+        for column, category in categories.items():
+            assert row[column] == true[category]
+    daily = fetch(bi, f"select * from {PUBLIC}.school_daily_attendance")
+    by_day = {(r["urn"], r["attendance_date"]): r for r in feed}
     values, equations = {}, []
     by_date: dict = defaultdict(list)
-    for i, row in enumerate(extract):
-        true = truth[(row["urn"], row["attendance_date"])]
-        for column in ("possible_sessions", *DFE_TOTALS.values(), *(c for _, c in columns)):
-            value = true.get(column, 0)
-            if value in SMALL:
+    for i, row in enumerate(daily):
+        true = by_day[(row["urn"], row["session_date"])]
+        for column, feed_column in DAILY_TO_DFE.items():
+            if true[feed_column] in SMALL:
                 assert row[column] is None, (row, column)
             elif row[column] is not None:
-                assert row[column] == value, (row, column)
+                assert row[column] == true[feed_column], (row, column)
             values[(i, column)] = row[column]
-        by_date[row["attendance_date"]].append(i)
-        equations.append([(i, c) for c in ("possible_sessions", *DFE_TOTALS.values())])
-        for category, total in DFE_TOTALS.items():
-            equations.append([(i, total), *((i, c) for cat, c in columns if cat == category)])
+        assert (row["pupils_expected"] is None) == (row["possible_sessions"] is None)
+        by_date[row["session_date"]].append(i)
+        equations.append([(i, c) for c in DAILY_TO_DFE])
     for indexes in by_date.values():
-        equations += [[(i, c) for i in indexes] for c in DFE_TOTALS.values()]
+        equations += [[(i, c) for i in indexes] for c in DAILY_TO_DFE]
     assert recoverable_cells(values, equations) == []
     assert any(v is None for v in values.values())
-    # school_daily_attendance holds the same figures: it withholds exactly what the extract
-    # withholds, so the two tables together reveal nothing more.
-    twins = {(r["urn"], r["attendance_date"]): r for r in extract}
-    for row in fetch(bi, f"select * from {PUBLIC}.school_daily_attendance"):
-        twin = twins[(row["urn"], row["session_date"])]
-        for column, dfe_column in DAILY_TO_DFE.items():
-            assert row[column] == twin[dfe_column], (row, column)
-        assert (row["pupils_expected"] is None) == (row["possible_sessions"] is None)
 
 
 def test_real_clients_read_the_published_marts(served: str, published: Path) -> None:
@@ -231,7 +239,7 @@ def test_a_bi_query_during_a_refresh_sees_one_whole_publication(
     bi = bi_user(served)
     query = (
         f"select p.version, (select count(*) from {PUBLIC}.attendance_by_sen) as sen, "
-        f"(select count(*) from {PUBLIC}.dfe_daily_attendance) as dfe "
+        f"(select count(*) from {PUBLIC}.school_daily_attendance) as daily "
         f"from {PUBLIC}.publication p"
     )
     expected = fetch(bi, query)[0]
@@ -260,7 +268,7 @@ def test_a_bi_query_during_a_refresh_sees_one_whole_publication(
     assert errors == []
     assert len(versions) == 3
     assert {row["version"] for row in seen} == versions, "the reader saw every publication"
-    assert {(row["sen"], row["dfe"]) for row in seen} == {(expected["sen"], expected["dfe"])}
+    assert {(row["sen"], row["daily"]) for row in seen} == {(expected["sen"], expected["daily"])}
 
 
 def test_a_refresh_waits_for_a_long_bi_transaction_without_breaking_it(
@@ -286,7 +294,6 @@ def test_a_refresh_waits_for_a_long_bi_transaction_without_breaking_it(
                 for table in (
                     "school_daily_attendance",
                     "attendance_by_sen_need",
-                    "dfe_daily_attendance",
                 ):
                     con.execute(f"select count(*) from {PUBLIC}.{table}").fetchone()
         except psycopg.Error as error:

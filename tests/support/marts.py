@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import truth, truth_schools
+from tests.support import truth, truth_dfe, truth_schools
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
@@ -29,6 +29,7 @@ MARTS = (
     "school_daily_attendance",
     "school_daily_reasons",
     "schools",
+    "dfe_daily_attendance",
 )
 # The key of each relation compared with the truth, and the truth's function for it.
 KEYS = {
@@ -46,6 +47,7 @@ KEYS = {
     "school_daily_attendance": ("urn", "session_date"),
     "school_daily_reasons": ("urn", "session_date", "register_code", "category"),
     "schools": ("urn",),
+    "dfe_daily_attendance": ("urn", "attendance_date"),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
 }
 TRUTH = {
@@ -57,6 +59,7 @@ TRUTH = {
     "school_daily_attendance": truth.expected_school_daily_attendance,
     "school_daily_reasons": truth.expected_school_daily_reasons,
     "schools": truth_schools.expected_schools,
+    "dfe_daily_attendance": truth_dfe.expected_dfe_daily_attendance,
     "fct_sessions": truth.expected_sessions,
 }
 # Columns that record how a row was built rather than what it says.

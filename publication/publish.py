@@ -46,6 +46,7 @@ PUBLISHED_MARTS = (
     "attendance_by_sen_need",
     "school_daily_attendance",
     "school_daily_reasons",
+    "school_feed_status",
 )
 PUBLISHED_DB = "published.duckdb"
 POINTER = "CURRENT"

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_feed
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
@@ -28,6 +28,7 @@ MARTS = (
     "attendance_by_sen_need",
     "school_daily_attendance",
     "school_daily_reasons",
+    "school_feed_status",
 )
 # The key of each relation compared with the truth, and the truth's function for it.
 KEYS = {
@@ -45,6 +46,7 @@ KEYS = {
     "school_daily_attendance": ("urn", "session_date"),
     "school_daily_reasons": ("urn", "session_date", "register_code", "category"),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
+    "school_feed_status": ("urn",),
 }
 TRUTH = {
     "pupil_attendance": truth.expected_pupil_attendance,
@@ -55,6 +57,7 @@ TRUTH = {
     "school_daily_attendance": truth.expected_school_daily_attendance,
     "school_daily_reasons": truth.expected_school_daily_reasons,
     "fct_sessions": truth.expected_sessions,
+    "school_feed_status": truth_feed.expected_school_feed_status,
 }
 # Columns that record how a row was built rather than what it says.
 BUILD_COLUMNS = {"fct_sessions": ("loaded_through", "events_loaded")}

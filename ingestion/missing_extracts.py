@@ -99,7 +99,6 @@ def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
             """,
             [end_of_day(register_day)],
         ).fetchall()
-        calendar = write_school_calendar(con, dict(known), register_day, term_rows)
         paths = [
             row[0] for row in con.execute("select distinct path from ops.ingest_audit").fetchall()
         ]
@@ -127,21 +126,26 @@ def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
             if unnamed
             else {}
         )
-    known_urns = sorted(urn for urn, _ in known)
-    days_by_school: dict[str, set[date]] = defaultdict(set)
-    for path in paths:
-        urn = urn_of_path(path) or stored_under.get(path)
-        day = _extract_day(locations.landing / path)
-        if urn and day:
-            days_by_school[urn].add(day)
+        days_by_school: dict[str, set[date]] = defaultdict(set)
+        for path in paths:
+            urn = urn_of_path(path) or stored_under.get(path)
+            day = _extract_day(locations.landing / path)
+            if urn and day:
+                days_by_school[urn].add(day)
+        first_seen = dict(known)
+        latest = {
+            urn: max((d for d in days_by_school[urn] if d <= register_day), default=None)
+            for urn in first_seen
+        }
+        # Ages are counted from each school's latest extract: the calendar starts at the
+        # oldest of them.
+        since = min([latest[urn] or first_seen[urn] for urn in first_seen] + [register_day])
+        calendar = write_school_calendar(con, first_seen, register_day, term_rows, since)
+    known_urns = sorted(first_seen)
     arrived = sorted(urn for urn, days in days_by_school.items() if register_day in days)
     is_open = {urn: register_day in calendar.get(urn, ()) for urn in known_urns}
     expected = [urn for urn in known_urns if is_open[urn]]
     missing = sorted(set(expected) - set(arrived))
-    latest = {
-        urn: max((d for d in days_by_school[urn] if d <= register_day), default=None)
-        for urn in known_urns
-    }
     ages = {
         urn: school_days_between(calendar.get(urn, []), latest[urn], register_day)
         for urn in known_urns

@@ -17,8 +17,10 @@ the register day (a backfill, or a run on a folder of past extracts). Registers 
 holiday only once the school (or the LA) is back: until then every weekday counts, unless
 term dates say otherwise.
 
-The days are written to `ops.school_calendar` (one row per school and expected day, up to
-the register day), which the `school_feed_status` mart counts the age of a feed in.
+The days are written to `ops.school_calendar` (one row per school and expected day, from the
+earliest latest-extract day of any school up to the register day), which the
+`school_feed_status` mart counts the age of a feed in. Only those days' sessions are read; a
+school or LA seen before them is taken to have had open days before them.
 """
 
 import os
@@ -56,6 +58,8 @@ marked as (
         session_date,
         bool_or(coalesce(code, '') not in ('', '#')) as is_open
     from events.mark_events
+    -- Only the sessions the calendar is written for (DuckDB skips older row groups).
+    where session_date >= $since
     group by urn, session_date
 ),
 school_spans as (
@@ -78,12 +82,21 @@ la_spans as (
     from la_open_days
     group by la_code
 ),
+la_first_seen as (
+    select school_las.la_code, min(known.first_seen) as first_seen
+    from known_schools as known
+    inner join school_las on known.urn = school_las.urn
+    group by school_las.la_code
+),
 schools as (
     select
         known.urn,
         school_las.la_code,
-        least(school_spans.first_marked, known.first_seen) as first_day,
-        school_spans.first_open,
+        greatest(least(school_spans.first_marked, known.first_seen), $since) as first_day,
+        -- A school (or LA) seen before the first day written had open days before it.
+        case
+            when known.first_seen < $since then date '0001-01-01' else school_spans.first_open
+        end as first_open,
         school_spans.last_open,
         exists (
             select 1 from term_rows
@@ -112,6 +125,7 @@ from weekdays
 left join marked
     on weekdays.urn = marked.urn and weekdays.school_day = marked.session_date
 left join la_spans on weekdays.la_code = la_spans.la_code
+left join la_first_seen on weekdays.la_code = la_first_seen.la_code
 where
     not coalesce(not marked.is_open, false)
     and not (
@@ -136,7 +150,12 @@ where
                 and weekdays.school_day between term_rows.first_day and term_rows.last_day
         )
         else not (
-            weekdays.school_day between la_spans.first_open and la_spans.last_open
+            weekdays.school_day between (
+                case
+                    when la_first_seen.first_seen < $since then date '0001-01-01'
+                    else la_spans.first_open
+                end
+            ) and la_spans.last_open
             and not exists (
                 select 1 from la_open_days
                 where
@@ -167,10 +186,13 @@ def write_school_calendar(
     known_schools: dict[str, date],
     register_day: date,
     term_rows: Sequence[TermRow],
+    since: date,
 ) -> dict[str, list[date]]:
-    """Each known school's expected days up to `register_day` (`known_schools`: URN -> the
-    day it was first seen), written to `ops.school_calendar` in place of the previous ones,
-    and returned, oldest first. The table is the event store's (ingestion/event_store.py)."""
+    """Each known school's expected days from `since` up to `register_day` (`known_schools`:
+    URN -> the day it was first seen), written to `ops.school_calendar` (the event store's
+    table, ingestion/event_store.py) in place of the previous ones, and returned, oldest
+    first. `since` is the earliest day any school's age is counted from (its latest
+    extract's day): only sessions from then on are read, not the whole register history."""
     terms = pa.Table.from_pylist([vars(row) for row in term_rows], schema=_TERM_SCHEMA)
     known = pa.table(
         {
@@ -183,7 +205,10 @@ def write_school_calendar(
     try:
         con.execute("begin")
         con.execute("delete from ops.school_calendar")
-        con.execute(f"insert into ops.school_calendar {_EXPECTED_DAYS}", {"day": register_day})
+        con.execute(
+            f"insert into ops.school_calendar {_EXPECTED_DAYS}",
+            {"day": register_day, "since": since},
+        )
         con.execute("commit")
         rows = con.execute(
             "select urn, school_day from ops.school_calendar order by urn, school_day"

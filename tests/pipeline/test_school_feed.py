@@ -170,13 +170,9 @@ def test_term_dates_alert_in_real_time_and_the_mart_agrees(
     daily.audit(run)
     published = daily.publish(run, record)
     assert "school_feed_status" in published["rows"]
-    with duckdb.connect(str(warehouse / "published" / "published.duckdb"), read_only=True) as con:
-        rel = con.sql("select * from school_feed_status")
-        got = {row[0]: dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()}
-    want_rows = expected_school_feed_status(la, len(la.days) - 1, scenario.delivery, scenario.terms)
-    assert set(got) == {urn for (urn,) in want_rows}
-    for (urn,), want_row in want_rows.items():
-        assert {k: got[urn][k] for k in want_row} == want_row, urn
+    got = _published_feed_status(warehouse)
+    want = expected_school_feed_status(la, len(la.days) - 1, scenario.delivery, scenario.terms)
+    _assert_feed_status(got, want)
     assert got[scenario.stopped]["status"] == "stale"
     assert {row["status"] for urn, row in got.items() if urn != scenario.stopped} == {"ok"}
     assert sum(row["rows_quarantined"] for row in got.values()) > 0
@@ -197,3 +193,52 @@ def test_a_term_dates_file_with_a_wrong_row_is_refused_with_file_line_and_reason
     assert str(refused.value) == (
         f"{bad}, line {len(lines) + 1}: last_day 2025-09-01 is before first_day 2025-12-19"
     )
+
+
+def _published_feed_status(warehouse: Path) -> dict[str, dict]:
+    with duckdb.connect(str(warehouse / "published" / "published.duckdb"), read_only=True) as con:
+        rel = con.sql("select * from school_feed_status")
+        return {row[0]: dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()}
+
+
+def _assert_feed_status(got: dict[str, dict], want: dict[tuple[str], dict]) -> None:
+    assert set(got) == {urn for (urn,) in want}
+    for (urn,), want_row in want.items():
+        assert {k: got[urn][k] for k in want_row} == want_row, urn
+
+
+def test_a_late_wave_of_old_extracts_brings_a_missing_school_back_to_ok(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Holdout style: the first week with one school's last three extracts held back,
+    published; then its held extracts land, newest first, and the same day is published
+    again. Both publications equal the truth: `missing` 3 school days behind, then `ok`."""
+    monkeypatch.delenv(TERM_DATES_ENV, raising=False)
+    la = scenario.la
+    late = la.schools[1].urn
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    first_week = range(5)
+    held = {2, 3, 4}
+    sent = {s.urn: set(first_week) for s in la.schools}
+    sent[late] = set(first_week) - held
+    for index in first_week:
+        senders = [urn for urn, days in sent.items() if index in days]
+        write_extracts_for_day(la, index, landing, urns=senders)
+    run = RunInfo.for_day(la.days[4], landing=str(landing), warehouse=str(warehouse))
+    for publication, delivery in (("first", Delivery(sent)), ("late wave", None)):
+        if delivery is None:
+            for index in sorted(held, reverse=True):
+                write_extracts_for_day(la, index, landing, urns=[late])
+                daily.ingest(run)
+            delivery = Delivery({urn: set(first_week) for urn in sent})
+        else:
+            daily.ingest(run)
+        record = daily.check_extracts(run)
+        daily.build(run)
+        daily.publish(run, record)
+        got = _published_feed_status(warehouse)
+        _assert_feed_status(got, expected_school_feed_status(la, 4, delivery))
+        statuses = {urn: row["status"] for urn, row in got.items()}
+        if publication == "first":
+            assert statuses.pop(late) == "missing" and got[late]["school_days_behind"] == 3
+        assert set(statuses.values()) == {"ok"}, publication

@@ -87,6 +87,12 @@ create table if not exists ops.ingest_audit (
     load_id varchar not null
 );
 
+-- The days each school is expected open (ingestion/school_calendar), rewritten each run.
+create table if not exists ops.school_calendar (
+    urn varchar not null,
+    school_day date not null
+);
+
 create table if not exists ops.quarantine (
     path varchar not null,
     line integer not null,

@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.run_info import RunInfo
 from publication.record import PublicationRecord, PublishingRun, read_record
-from warehouse.alerts import FILE_REJECTED, MISSING_EXTRACT, record_alert
+from warehouse.alerts import FILE_REJECTED, MISSING_EXTRACT, STALE_FEED, record_alert
 from warehouse.build_stamp import check_build_stamp, clear_build_stamp, write_build_stamp
 from warehouse.locations import Locations
 from warehouse.lock import warehouse_lock
@@ -67,15 +67,16 @@ def ingest(run: RunInfo) -> dict[str, Any]:
 
 @with_pipeline_umask
 def check_extracts(run: RunInfo) -> dict[str, Any]:
-    """Report each known school whose extract for the register day did not arrive."""
+    """Report each known school whose extract for a register day it was expected open did
+    not arrive, or whose feed is stale (one alert per school)."""
     from ingestion.missing_extracts import check_extracts as compare_extracts
 
     if run.register_day is None:
         return {"register_day": None, "missing_schools": []}
     with warehouse_lock(run.locations.warehouse):
         check = compare_extracts(run.locations, run.register_day)
-    for urn in check.missing:
-        log.warning("missing extract: %s", check.reason(urn))
+    for urn in check.alerted:
+        log.warning("school feed: %s", check.reason(urn))
         record_alert(
             run.locations.warehouse,
             dag_id=run.dag_id,
@@ -83,8 +84,9 @@ def check_extracts(run: RunInfo) -> dict[str, Any]:
             task_id=run.task_id,
             reason=check.reason(urn),
             school=urn,
-            kind=MISSING_EXTRACT,
+            kind=STALE_FEED if urn in check.stale else MISSING_EXTRACT,
             register_day=run.register_day.isoformat(),
+            school_days_old=check.stale.get(urn),
         )
     return check.as_record()
 

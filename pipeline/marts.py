@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ingestion.school_calendar.expected_days import STALE_AFTER_ENV, stale_after_school_days
 from pipeline.model_layout import built_layout, drop_stale_relations, project_layout, record_layout
 from warehouse.connect import dbt_environment, temp_directory
 from warehouse.permissions import make_folders
@@ -68,6 +69,9 @@ def build_marts(
         variables["full_data_tests"] = True
     if cutoff:
         variables["cutoff"] = cutoff
+    if os.environ.get(STALE_AFTER_ENV, "").strip():
+        # The setting that the alerts use, so that the mart's `stale` agrees with them.
+        variables["stale_after_school_days"] = stale_after_school_days()
     if variables:
         command += ["--vars", json.dumps(variables)]
     env = dbt_env(database)

@@ -48,6 +48,7 @@ PUBLISHED_MARTS = (
     "school_daily_reasons",
     "schools",
     "dfe_daily_attendance",
+    "school_feed_status",
 )
 PUBLISHED_DB = "published.duckdb"
 POINTER = "CURRENT"

@@ -42,6 +42,7 @@ RESTRICTED_MARTS = {
     "school_daily_reasons": "urn, session_date, register_code, category",
     "schools": "urn",
     "dfe_daily_attendance": "urn, attendance_date",
+    "school_feed_status": "urn",
 }
 PG_TYPES = {
     "VARCHAR": "text",

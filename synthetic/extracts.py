@@ -18,6 +18,10 @@ from ingestion.landing import stamp_of
 from ingestion.rules.upn import make_upn
 from synthetic.model import Enrolment, School, SyntheticLA
 
+# (school index, school day index) of the extracts that carry the bad rows below: 3 pupils
+# rows and 7 marks rows each.
+BAD_ROW_DAYS = ((0, 1), (1, 2), (2, 4))
+
 
 def write_extracts_for_day(
     la: SyntheticLA, day_index: int, landing: Path, urns: Collection[str] | None = None
@@ -140,7 +144,7 @@ def _add_bad_rows(
     """Rows a real MIS export sometimes carries; each must be quarantined with its reason.
 
     None of them touches the ground truth: the pupils rows are for UPNs no one else has."""
-    if not marks or not pupils or (school_index, day_index) not in ((0, 1), (1, 2), (2, 4)):
+    if not marks or not pupils or (school_index, day_index) not in BAD_ROW_DAYS:
         return
     school = la.schools[school_index]
 

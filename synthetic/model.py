@@ -71,6 +71,8 @@ class GeneratorConfig:
     bad_rows: bool = True
     # A planned closure (`#`) at the first primary school on this school day, if in range.
     closure_day: int = 7
+    # Holidays: (first, last) days on which no school is open (no marks, no extracts).
+    holidays: tuple[tuple[date, date], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,10 +184,12 @@ class SyntheticLA:
         return {e.forename for e in self.enrolments} | {e.surname for e in self.enrolments}
 
 
-def school_days(start: date, count: int) -> list[date]:
+def school_days(
+    start: date, count: int, holidays: tuple[tuple[date, date], ...] = ()
+) -> list[date]:
     days, day = [], start
     while len(days) < count:
-        if day.weekday() < 5:
+        if day.weekday() < 5 and not any(first <= day <= last for first, last in holidays):
             days.append(day)
         day += timedelta(days=1)
     return days
@@ -193,7 +197,7 @@ def school_days(start: date, count: int) -> list[date]:
 
 def build_la(config: GeneratorConfig) -> SyntheticLA:
     rng = random.Random(config.seed)
-    days = school_days(config.start, config.school_days)
+    days = school_days(config.start, config.school_days, config.holidays)
     schools = _schools(config)
     enrolments = _enrolments(config, schools, days, rng)
     la = SyntheticLA(config, schools, enrolments, days, {})

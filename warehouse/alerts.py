@@ -10,6 +10,9 @@ Kinds:
 - `missing_extract`: no extract taken on the register day arrived for a school the event
   store knows; the rest of the authority was still processed.
 - `file_rejected`: a school's file could not be read at all and was rejected whole.
+- `stale_feed`: a school's latest extract is older than the stale threshold, in school days
+  it was expected open (the reason gives that age); alerted instead of `missing_extract`,
+  once per school per run. No alert of a school names a pupil or repeats a row.
 """
 
 import json
@@ -24,6 +27,7 @@ ALERTS_FILE = "alerts.jsonl"
 TASK_FAILED = "task_failed"
 MISSING_EXTRACT = "missing_extract"
 FILE_REJECTED = "file_rejected"
+STALE_FEED = "stale_feed"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Alert:
     kind: str = TASK_FAILED
     # The run's register day (YYYY-MM-DD), where known.
     register_day: str | None = None
+    # For a stale feed: the school days the school was expected open since its latest extract.
+    school_days_old: int | None = None
 
 
 def record_alert(
@@ -50,6 +56,7 @@ def record_alert(
     school: str | None = None,
     kind: str = TASK_FAILED,
     register_day: str | None = None,
+    school_days_old: int | None = None,
 ) -> Alert:
     alert = Alert(
         dag_id,
@@ -60,6 +67,7 @@ def record_alert(
         school=school,
         kind=kind,
         register_day=register_day,
+        school_days_old=school_days_old,
     )
     make_folders(warehouse)
     path = warehouse / ALERTS_FILE

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import truth, truth_dfe, truth_schools
+from tests.support import truth, truth_dfe, truth_feed, truth_schools
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
@@ -30,6 +30,7 @@ MARTS = (
     "school_daily_reasons",
     "schools",
     "dfe_daily_attendance",
+    "school_feed_status",
 )
 # The key of each relation compared with the truth, and the truth's function for it.
 KEYS = {
@@ -49,6 +50,7 @@ KEYS = {
     "schools": ("urn",),
     "dfe_daily_attendance": ("urn", "attendance_date"),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
+    "school_feed_status": ("urn",),
 }
 TRUTH = {
     "pupil_attendance": truth.expected_pupil_attendance,
@@ -61,6 +63,7 @@ TRUTH = {
     "schools": truth_schools.expected_schools,
     "dfe_daily_attendance": truth_dfe.expected_dfe_daily_attendance,
     "fct_sessions": truth.expected_sessions,
+    "school_feed_status": truth_feed.expected_school_feed_status,
 }
 # Columns that record how a row was built rather than what it says.
 BUILD_COLUMNS = {"fct_sessions": ("loaded_through", "events_loaded")}

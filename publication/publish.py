@@ -46,6 +46,9 @@ PUBLISHED_MARTS = (
     "attendance_by_sen_need",
     "school_daily_attendance",
     "school_daily_reasons",
+    # Operational (restricted): every file read and every row quarantined (MARTS.md).
+    "ingest_audit",
+    "quarantine",
 )
 PUBLISHED_DB = "published.duckdb"
 POINTER = "CURRENT"

@@ -130,6 +130,13 @@ def _mark_rows(la: SyntheticLA, school: School, day_index: int) -> list[dict[str
     return rows
 
 
+# The (school index, school day index) extracts that carry the rows of `_add_bad_rows`: its
+# pupils file BAD_PUPIL_ROWS of them, its marks file BAD_MARK_ROWS.
+BAD_ROWS_AT = ((0, 1), (1, 2), (2, 4))
+BAD_PUPIL_ROWS = 3
+BAD_MARK_ROWS = 7
+
+
 def _add_bad_rows(
     la: SyntheticLA,
     school_index: int,
@@ -140,7 +147,7 @@ def _add_bad_rows(
     """Rows a real MIS export sometimes carries; each must be quarantined with its reason.
 
     None of them touches the ground truth: the pupils rows are for UPNs no one else has."""
-    if not marks or not pupils or (school_index, day_index) not in ((0, 1), (1, 2), (2, 4)):
+    if not marks or not pupils or (school_index, day_index) not in BAD_ROWS_AT:
         return
     school = la.schools[school_index]
 

@@ -1,5 +1,7 @@
 -- The published ingest audit (restricted): every file the pipeline has read, with its
--- counts, so that a hub reads it without opening the working warehouse.
+-- counts, so that a hub reads it without opening the working warehouse. rows_rejected
+-- closes the account of a file refused whole, whose rows were counted but none taken:
+-- rows_read = rows_new + rows_duplicate + rows_quarantined + rows_rejected for every file.
 with
 
 audit as (
@@ -24,6 +26,7 @@ final as (
         audit.rows_new,
         audit.rows_duplicate,
         audit.rows_quarantined,
+        case when audit.rejected then audit.rows_read else 0 end as rows_rejected,
         audit.rejected,
         audit.reason,
         audit.ingested_at,

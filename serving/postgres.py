@@ -43,6 +43,8 @@ RESTRICTED_MARTS = {
     "absence_episodes": "urn, upn, start_date, start_session",
     "pupils_for_support": "urn, upn, academic_year",
     "school_daily_reasons": "urn, session_date, register_code, category",
+    "ingest_audit": "path, sha256",
+    "quarantine": "path, sha256, line",
 }
 PUBLIC_MARTS = {
     "attendance_by_sen": "level, area, academic_year, sen_provision",

@@ -24,7 +24,7 @@ AIRFLOW_PORT ?= 8080
 WAREHOUSE_POOL := attendance_warehouse
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo run airflow airflow-pool backfill rerun test lint format lock clean chromium bench
+.PHONY: help venv demo run airflow airflow-pool backfill rerun test lint format lock clean chromium axe bench
 
 help:
 	@echo "make demo    generate a synthetic LA and run the daily DAG on it, day by day"
@@ -126,7 +126,19 @@ chromium:
 	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium > /dev/null) \
 		|| (echo "install Debian's chromium package (apt-get install chromium)"; exit 1)
 
-test: lint .venv-compose/.installed chromium
+# axe-core checks the accessibility of the HTML reports in that Chromium (the tests inject
+# it into a copy of each page). Pinned in tools/axe/package-lock.json; npm ci installs
+# exactly that, from the npm registry (Debian's npm where the machine has none).
+AXE := tools/axe/node_modules/axe-core/axe.min.js
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	@command -v npm > /dev/null || (apt-get update -qq && apt-get install -y -qq npm > /dev/null) \
+		|| (echo "install Node.js and npm (apt-get install npm)"; exit 1)
+	npm ci --prefix tools/axe --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE)
+
+test: lint .venv-compose/.installed chromium axe
 	$(BIN)/pytest
 
 lock:
@@ -134,4 +146,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --quiet -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .venv-compose .airflow demo var
+	rm -rf $(VENV) .venv-compose .airflow demo var tools/axe/node_modules

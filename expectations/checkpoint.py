@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from expectations.gx_duckdb import enable_duckdb_for_gx
-from expectations.gx_templates import share_compiled_templates
 from expectations.outcomes import (
     SAMPLE_SIZE,
     AuditFailed,
@@ -53,14 +52,14 @@ def audit(
     *,
     suites_dir: Path = SUITES_DIR,
     parameters: Mapping[str, Any] | None = None,
-    docs_dir: Path | None = None,
     scoped: bool = False,
 ) -> AuditReport:
     """Run each table's suite against the DuckDB file, through one GX Checkpoint.
 
     `parameters` fill the suites' "${name}" placeholders (e.g. the previous publication's row
-    counts). With `docs_dir`, GX Data Docs for the run are built there (index.html). With
-    `scoped`, a suite that names its "rows" checks only those rows.
+    counts). With `scoped`, a suite that names its "rows" checks only those rows. The
+    report's quality page is written from the record (expectations/quality_record.py), not
+    by GX: GX's Data Docs need the internet to render.
 
     The file is opened read-only, and every connection GX opened is closed before this
     returns, so that the pipeline can open it for writing straight after.
@@ -81,7 +80,7 @@ def audit(
     suites = [with_parameters(suite, parameters or {}) for suite in suites]
 
     enable_duckdb_for_gx()
-    outcomes = _run_checkpoint(database, suites, docs_dir)
+    outcomes = _run_checkpoint(database, suites)
     report = AuditReport(
         database=database,
         outcomes=outcomes,
@@ -108,15 +107,12 @@ def audit_or_raise(
     *,
     suites_dir: Path = SUITES_DIR,
     parameters: Mapping[str, Any] | None = None,
-    docs_dir: Path | None = None,
 ) -> AuditReport:
     """Audit, and raise AuditFailed, for the data manager, unless the tables may be published.
 
     Returns the report when nothing blocks publication, so that warnings can still be shown.
     """
-    report = audit(
-        database, tables, suites_dir=suites_dir, parameters=parameters, docs_dir=docs_dir
-    )
+    report = audit(database, tables, suites_dir=suites_dir, parameters=parameters)
     if not report.success:
         raise AuditFailed(withheld_message(report), report)
     return report
@@ -127,31 +123,13 @@ def _connection_string(database: Path) -> str:
     return sa.URL.create("duckdb", database=str(database)).render_as_string(hide_password=False)
 
 
-def _run_checkpoint(
-    database: Path, suites: Sequence[Suite], docs_dir: Path | None
-) -> tuple[ExpectationOutcome, ...]:
+def _run_checkpoint(database: Path, suites: Sequence[Suite]) -> tuple[ExpectationOutcome, ...]:
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     # Progress bars only clutter the Airflow task log.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    actions = []
-    if docs_dir is not None:
-        share_compiled_templates()
-        context.add_data_docs_site(
-            site_name="run",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_dir),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-        actions.append(UpdateDataDocsAction(name="data_docs", site_names=["run"]))
     # The audit's queries scan the year's session facts: the same memory limit as the build.
     config = duckdb_settings(database)
     make_folders(Path(config["temp_directory"]))
@@ -183,7 +161,6 @@ def _run_checkpoint(
                 name="publication_gate",
                 validation_definitions=validation_definitions,
                 result_format=_RESULT_FORMAT,
-                actions=actions,
             )
         )
         result = checkpoint.run()

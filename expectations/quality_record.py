@@ -1,7 +1,8 @@
-"""Keep every audit's results: `ops.quality_runs` in the warehouse, for trends and follow-up.
+"""Keep every audit's results: `ops.quality_runs` in the warehouse, for trends and follow-up,
+and the quality pages rendered from it (`quality_docs.py`).
 
 The warehouse is the restricted tier: a failed expectation's sample (a few offending values,
-which may include UPNs) is kept here and in the run's Data Docs, never in messages or alerts.
+which may include UPNs) is kept here and on the quality pages, never in messages or alerts.
 """
 
 import json
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from expectations.outcomes import AuditReport
+from expectations.quality_docs import write_quality_pages
 from warehouse.connect import connect
 
 DDL = """
@@ -30,8 +32,13 @@ create table if not exists ops.quality_runs (
 """
 
 
-def record_quality_run(database: Path, run_id: str, report: AuditReport) -> int:
-    """Append one row per expectation of `report` to ops.quality_runs; returns the rows added."""
+def record_quality_run(
+    database: Path, run_id: str, report: AuditReport, *, docs_dir: Path | None = None
+) -> int:
+    """Append one row per expectation of `report` to ops.quality_runs; returns the rows added.
+
+    With `docs_dir`, the quality pages there are brought up to date with the record (this
+    audit's page, the index, the last N audits kept: expectations/quality_docs.py)."""
     checked_at = datetime.now(UTC)
     rows = [
         [
@@ -55,4 +62,6 @@ def record_quality_run(database: Path, run_id: str, report: AuditReport) -> int:
         con.executemany(
             "insert into ops.quality_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
+    if docs_dir is not None:
+        write_quality_pages(database, docs_dir)
     return len(rows)

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingestion.landing import extract_time_of, urn_of_path
+from ingestion.landing import extract_time_of, find_extract_files, urn_of_path
 from warehouse.connect import connect
 from warehouse.locations import Locations
 from warehouse.register_days import end_of_day, register_day_of
@@ -113,6 +113,19 @@ def check_extracts(locations: Locations, register_day: date) -> ExtractCheck:
         missing,
         {urn: day.isoformat() if day else None for urn, day in last_extract.items()},
     )
+
+
+def latest_extract_day(landing: Path) -> date | None:
+    """The latest register day the extracts in `landing` cover: the day of the latest
+    pupils or marks file, each read as the check above reads it; None when there is none.
+    A schools file is reference, not a day's register: outside a stamped folder its day
+    would be the day it was copied."""
+    days = (
+        _extract_day(extract.path)
+        for extract in find_extract_files(landing)
+        if extract.kind.name != "schools"
+    )
+    return max((day for day in days if day is not None), default=None)
 
 
 def _extract_day(path: Path) -> date | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from expectations.scope import AUDIT_SCOPE_VARIABLE
 from ingestion.http_pull.config import TOKEN_ENV, URL_ENV
 from ingestion.limits import FIRST_SESSION_DATE_ENV
+from serving.access import ROLE_PREFIX_ENV
 from serving.postgres import DSN_ENV
 from serving.pseudonyms import KEY_ENV
 from warehouse.connect import MEMORY_LIMIT_ENV
@@ -25,6 +26,7 @@ SETTINGS = (
     (FIRST_SESSION_DATE_ENV, "the registers' first day (default 2006-09-01)"),
     (DSN_ENV, "load the published marts into PostgreSQL"),
     (KEY_ENV, "the secret key of the pupils' pseudonyms (with the above)"),
+    (ROLE_PREFIX_ENV, "its reader roles' prefix (default: the database's name)"),
     (MEMORY_LIMIT_ENV, "each DuckDB connection's memory limit (default 6GB)"),
     (f"{AUDIT_SCOPE_VARIABLE}=full", "every audit checks whole tables (after a repair)"),
     (f"{LANDING_ENV}, {WAREHOUSE_ENV}", "the folders of the runs Airflow schedules"),
@@ -90,8 +92,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--date",
         type=date.fromisoformat,
-        default=date.today(),
-        help="register day (the run's logical date), YYYY-MM-DD; default: today",
+        default=None,
+        help="register day (the run's logical date), YYYY-MM-DD; default: the latest day the "
+        "landed extracts cover (today when ATTENDANCE_FEED_URL is set, or none has landed)",
     )
     run.set_defaults(handler=_run)
 

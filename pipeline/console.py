@@ -7,6 +7,7 @@ terminal gets the run's progress, its outcome and where to look.
 import fcntl
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,12 +28,16 @@ class Terminal:
     err: TextIO
 
 
-def run_once(landing: str, warehouse: str, register_day: date) -> int:
-    """`attendance run`: the daily DAG once on a landing folder, then the downstream DAGs."""
+def run_once(landing: str, warehouse: str, register_day: date | None) -> int:
+    """`attendance run`: the daily DAG once on a landing folder, then the downstream DAGs;
+    without a register day, for the latest day the landed extracts cover."""
     locations = resolve_locations(landing, warehouse)
     if not locations.landing.is_dir():
         print(f"error: landing folder {locations.landing} does not exist", file=sys.stderr)
         return 2
+    if register_day is None:
+        register_day, why = default_register_day(locations.landing)
+        print(f"register day {register_day}: {why}", flush=True)
     with one_run_per_airflow_home() as home:
         if home is not None:
             print(
@@ -44,13 +49,28 @@ def run_once(landing: str, warehouse: str, register_day: date) -> int:
         return _run_once(locations, register_day)
 
 
+def default_register_day(landing: Path) -> tuple[date, str]:
+    """The register day of a run given none, and why: the latest day the landed extracts
+    cover (a folder of last term's files is last term's, not a day on which every school
+    is missing); today when a MIS feed will pull today's extracts, or none has landed."""
+    from ingestion.http_pull.config import URL_ENV
+    from ingestion.missing_extracts import latest_extract_day
+
+    if os.environ.get(URL_ENV):
+        return date.today(), f"today ({URL_ENV} is set: the feed brings today's extracts)"
+    latest = latest_extract_day(landing)
+    if latest is None:
+        return date.today(), f"today (no extract has landed in {landing})"
+    return latest, "the latest day the extracts cover"
+
+
 @contextmanager
 def one_run_per_airflow_home() -> Iterator[Path | None]:
     """Hold the Airflow home for one run: None, or the home when another run holds it.
 
     Two `dag.test()` runs of one DAG in one Airflow metadata database undo each other's
     task instances, and the loser used to die with nothing but make's "Error 1"."""
-    home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+    home = _airflow_home()
     make_folders(home)
     with open(home / ".attendance-run.lock", "a") as handle:
         try:
@@ -106,25 +126,54 @@ def load_dags_quietly(log_file: Path) -> tuple[dict, Terminal]:
 
 
 def run_day_or_exit(dag, day: date, landing: Path, warehouse: Path, terminal: Terminal):
-    from pipeline.dag_runs import DagRunFailed, run_day
+    from pipeline.dag_runs import run_day
 
     try:
         return run_day(dag, day, landing, warehouse)
-    except DagRunFailed as failure:
-        exit_with(failure, terminal)
     except Exception as failure:  # noqa: BLE001 - anything else must still be said
-        exit_with(_unexpected(failure, warehouse), terminal)
+        exit_with(_failure_message(failure, (DAG_ID,), landing, warehouse), terminal)
 
 
 def downstream_or_exit(dags: dict, warehouse: Path, terminal: Terminal) -> None:
-    from pipeline.dag_runs import DagRunFailed, run_downstream
+    from pipeline.dag_runs import DOWNSTREAM_DAG_IDS, run_downstream
 
     try:
         run_downstream(dags, warehouse)
-    except DagRunFailed as failure:
-        exit_with(failure, terminal)
     except Exception as failure:  # noqa: BLE001 - anything else must still be said
-        exit_with(_unexpected(failure, warehouse), terminal)
+        exit_with(_failure_message(failure, DOWNSTREAM_DAG_IDS, None, warehouse), terminal)
+
+
+def _failure_message(
+    failure: Exception, dag_ids: tuple[str, ...], landing: Path | None, warehouse: Path
+) -> str:
+    """What the terminal says of a failed run: the failure, led by the disk that was full
+    and the step that found it so, when a disk is the cause (its log and alerts are most
+    likely on that disk, and cut short)."""
+    from pipeline.dag_runs import DagRunFailed, failed_steps
+    from warehouse.disk_space import full_disks, says_no_space
+
+    said = str(failure) if isinstance(failure, DagRunFailed) else _unexpected(failure, warehouse)
+    folders = [("warehouse", warehouse), ("Airflow home", _airflow_home())]
+    if landing is not None:
+        folders.append(("landing folder", landing))
+    folders.append(("temporary folder", Path(tempfile.gettempdir())))
+    disks = full_disks(folders, certain=says_no_space(failure))
+    if not disks:
+        return said
+    try:
+        steps = ", ".join(failed_steps(dag_ids)) or "unknown"
+    except Exception:  # noqa: BLE001 - Airflow's database may be on the full disk itself
+        steps = "unknown"
+    return (
+        f"the run stopped for want of disk space (failed step: {steps}): "
+        + "; ".join(disk.describe() for disk in disks)
+        + ". Free space there, or move that folder to a larger disk, and run again; the last"
+        " good publication is unchanged.\n" + said
+    )
+
+
+def _airflow_home() -> Path:
+    return Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
 
 
 def _unexpected(failure: Exception, warehouse: Path) -> str:

@@ -87,6 +87,21 @@ def run_downstream(dags: dict, warehouse: Path) -> None:
             )
 
 
+def failed_steps(dag_ids: tuple[str, ...]) -> list[str]:
+    """The tasks of the latest run of each of `dag_ids` that failed, from Airflow's database
+    (where a run that died on its own error, as on a full disk, still left its states)."""
+    from airflow.models.dagrun import DagRun
+
+    steps = []
+    for dag_id in dag_ids:
+        runs = DagRun.find(dag_id=dag_id)
+        if not runs:
+            continue
+        latest = max(runs, key=lambda run: run.id)
+        steps += [ti.task_id for ti in latest.get_task_instances() if str(ti.state) == "failed"]
+    return steps
+
+
 def _alerts(run, warehouse: Path) -> list:
     return alerts_for_run(warehouse, run.run_id) if run is not None else []
 

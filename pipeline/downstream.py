@@ -107,6 +107,7 @@ def report(context: Any) -> dict[str, Any]:
 def serving(context: Any) -> dict[str, Any]:
     """The DfE-style daily extract (always), then the PostgreSQL refresh when
     ATTENDANCE_SERVING_DB_URL is set; both read only the published DuckDB file."""
+    from serving.access import ROLE_PREFIX_ENV
     from serving.postgres import DSN_ENV, refresh
     from serving.pseudonyms import pseudonym_key
     from serving.public_tier import write_dfe_extract
@@ -130,5 +131,5 @@ def serving(context: Any) -> dict[str, Any]:
             extract,
         )
         return {**result, "postgres": "skipped: no DSN"}
-    served = refresh(published_db, dsn, pseudonym_key())
+    served = refresh(published_db, dsn, pseudonym_key(), os.environ.get(ROLE_PREFIX_ENV) or None)
     return {**result, "postgres": served.version, "rows": served.rows}

@@ -46,6 +46,7 @@ PUBLISHED_MARTS = (
     "attendance_by_sen_need",
     "school_daily_attendance",
     "school_daily_reasons",
+    "schools",
     # Operational (restricted): every file read and every row quarantined (MARTS.md).
     "ingest_audit",
     "quarantine",

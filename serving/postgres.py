@@ -1,15 +1,17 @@
 """PostgreSQL serving: the published marts where BI tools read them, in two access tiers.
 
-- `attendance_restricted` (role `hub_analyst`): the pupil-level marts with the UPN and its
-  keyed pseudonym `pupil_ref` (ingestion/pseudonyms.py), and the unsuppressed
-  school_daily_reasons.
-- `attendance_public` (roles `hub_analyst` and `bi_reader`): the aggregate marts with
-  secondary suppression, and the DfE-style daily extract (ingestion/public_tier.py).
+- `attendance_restricted` (role `<prefix>_hub_analyst`): the pupil-level marts with the UPN
+  and its keyed pseudonym `pupil_ref` (serving/pseudonyms.py), the unsuppressed
+  school_daily_reasons, and the schools reference (`schools`).
+- `attendance_public` (roles `<prefix>_hub_analyst` and `<prefix>_bi_reader`): the
+  aggregate marts with secondary suppression, and the DfE-style daily extract
+  (serving/public_tier.py).
 
 Reads only the published DuckDB file, never the working warehouse. Each refresh loads into
 new schemas (`<schema>__next`), then in one transaction renames the old schemas away, the
 new ones into place and drops the old: a BI query sees the whole previous publication or
-the whole new one. Roles are cluster-wide, so they are created only if missing.
+the whole new one. The reader roles are the LA's own and the database is closed to every other
+role of the server (serving/access.py).
 """
 
 import logging
@@ -23,6 +25,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from serving.access import Readers, close_database, ensure_roles, grant_tiers, readers_of
 from serving.pseudonyms import pupil_ref
 from serving.public_tier import (
     dfe_daily_rows,
@@ -35,14 +38,13 @@ log = logging.getLogger(__name__)
 
 RESTRICTED = "attendance_restricted"
 PUBLIC = "attendance_public"
-HUB_ANALYST = "hub_analyst"
-BI_READER = "bi_reader"
 DSN_ENV = "ATTENDANCE_SERVING_DB_URL"
 RESTRICTED_MARTS = {
     "pupil_attendance": "urn, upn, academic_year",
     "absence_episodes": "urn, upn, start_date, start_session",
     "pupils_for_support": "urn, upn, academic_year",
     "school_daily_reasons": "urn, session_date, register_code, category",
+    "schools": "urn",
     "ingest_audit": "path, sha256",
     "quarantine": "path, sha256, line",
 }
@@ -77,6 +79,7 @@ class ServingResult:
     version: str
     rows: dict[str, int]
     secondary_withheld: dict[str, int]
+    readers: Readers
 
 
 @dataclass(frozen=True)
@@ -124,32 +127,28 @@ def serving_tables(published_db: Path, key: bytes) -> ServingTables:
     return ServingTables(version, restricted, public, withheld)
 
 
-def refresh(published_db: Path, dsn: str, key: bytes) -> ServingResult:
-    """Load the publication into PostgreSQL at `dsn` and swap it in (one transaction)."""
+def refresh(
+    published_db: Path, dsn: str, key: bytes, role_prefix: str | None = None
+) -> ServingResult:
+    """Load the publication into PostgreSQL at `dsn` and swap it in (one transaction),
+    readable only by the roles of `role_prefix` (default: the database's name)."""
     tables = serving_tables(published_db, key)
     with psycopg.connect(dsn) as con:
-        ensure_roles(con)
+        readers = readers_of(con, role_prefix)
+        ensure_roles(con, readers)
+        close_database(con, readers)
         for schema, loaded in ((RESTRICTED, tables.restricted), (PUBLIC, tables.public)):
             _load_schema(con, f"{schema}__next", loaded, tables.version)
         con.commit()
-        _swap_in(con)
+        _swap_in(con, readers)
     rows = {t.name: len(t.rows) for t in (*tables.restricted, *tables.public)}
-    log.info("PostgreSQL serving refreshed with publication %s: %s", tables.version, rows)
-    return ServingResult(tables.version, rows, tables.secondary_withheld)
-
-
-def ensure_roles(con: psycopg.Connection) -> None:
-    """Create the two reader roles if they do not exist (they are cluster-wide). They can
-    log in, but have no password: a DBA sets one, or grants the role to personal logins."""
-    for role in (HUB_ANALYST, BI_READER):
-        exists = con.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()
-        if exists:
-            continue
-        try:
-            with con.transaction():
-                con.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
-        except psycopg.errors.DuplicateObject:
-            pass  # created meanwhile by a concurrent refresh of another database
+    log.info(
+        "PostgreSQL serving refreshed with publication %s for roles %s: %s",
+        tables.version,
+        ", ".join(readers.all()),
+        rows,
+    )
+    return ServingResult(tables.version, rows, tables.secondary_withheld, readers)
 
 
 def _load_schema(
@@ -191,7 +190,7 @@ SWAP_LOCK_TIMEOUT = "200ms"
 SWAP_ATTEMPTS = 50
 
 
-def _swap_in(con: psycopg.Connection) -> None:
+def _swap_in(con: psycopg.Connection, readers: Readers) -> None:
     """Both tiers' new schemas into place in one transaction, retried while readers hold
     locks on the old tables."""
     for attempt in range(1, SWAP_ATTEMPTS + 1):
@@ -200,7 +199,7 @@ def _swap_in(con: psycopg.Connection) -> None:
                 con.execute(sql.SQL("set local lock_timeout = {}").format(SWAP_LOCK_TIMEOUT))
                 for schema in (RESTRICTED, PUBLIC):
                     _swap(con, schema)
-                _grant(con)
+                grant_tiers(con, readers, RESTRICTED, PUBLIC)
             return
         except psycopg.errors.LockNotAvailable:
             if attempt == SWAP_ATTEMPTS:
@@ -219,15 +218,6 @@ def _swap(con: psycopg.Connection, schema: str) -> None:
     )
     con.execute(sql.SQL("alter schema {} rename to {}").format(new, sql.Identifier(schema)))
     con.execute(sql.SQL("drop schema if exists {} cascade").format(old))
-
-
-def _grant(con: psycopg.Connection) -> None:
-    grants = {RESTRICTED: (HUB_ANALYST,), PUBLIC: (HUB_ANALYST, BI_READER)}
-    for schema, roles in grants.items():
-        for role in roles:
-            args = (sql.Identifier(schema), sql.Identifier(role))
-            con.execute(sql.SQL("grant usage on schema {} to {}").format(*args))
-            con.execute(sql.SQL("grant select on all tables in schema {} to {}").format(*args))
 
 
 def _pg_type(duckdb_type: str) -> str:

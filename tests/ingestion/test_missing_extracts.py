@@ -136,3 +136,58 @@ def test_the_daily_check_records_one_alert_per_missing_school(
         (MISSING_EXTRACT, "day-3", "check_extracts", urn) for urn in record["missing_schools"]
     ]
     assert {a.register_day for a in alerts} == {delivered.la.days[3].isoformat()}
+
+
+def test_a_run_without_a_day_takes_the_latest_day_the_extracts_cover(
+    delivered: Delivered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Last term's folder is checked for its own last day (only the two schools that did
+    not send that day are missing), not for today (every known school missing); with a MIS
+    feed, whose pull brings today's extracts during the run, the day is today."""
+    from datetime import date
+
+    from ingestion.http_pull.config import URL_ENV
+    from ingestion.missing_extracts import latest_extract_day
+    from pipeline.console import default_register_day
+
+    la, landing = delivered.la, delivered.locations.landing
+    monkeypatch.delenv(URL_ENV, raising=False)
+    assert latest_extract_day(landing) == la.days[3]
+    assert default_register_day(landing) == (la.days[3], "the latest day the extracts cover")
+    check = check_extracts(delivered.locations, la.days[3])
+    assert check.missing == sorted({delivered.late, delivered.silent})
+    assert check_extracts(delivered.locations, date.today()).missing == check.expected
+    monkeypatch.setenv(URL_ENV, "http://127.0.0.1:9/feed")
+    assert default_register_day(landing)[0] == date.today()
+
+
+def test_an_empty_landing_folder_covers_no_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from ingestion.http_pull.config import URL_ENV
+    from ingestion.missing_extracts import latest_extract_day
+    from pipeline.console import default_register_day
+
+    monkeypatch.delenv(URL_ENV, raising=False)
+    assert latest_extract_day(tmp_path) is None
+    assert default_register_day(tmp_path) == (
+        date.today(),
+        f"today (no extract has landed in {tmp_path})",
+    )
+
+
+def test_a_schools_file_copied_today_does_not_make_today_a_day_the_extracts_cover(
+    tiny_la: SyntheticLA, tmp_path: Path
+) -> None:
+    """A schools reference file outside any stamped folder is dated by its copy (today);
+    the registers it came with are still last term's."""
+    from ingestion.missing_extracts import latest_extract_day
+
+    for day_index in range(3):
+        write_extracts_for_day(tiny_la, day_index, tmp_path)
+    school = tiny_la.schools[0].urn
+    reference = sorted((tmp_path / school).glob("*/schools.*"))[-1]
+    shutil.move(reference, tmp_path / school / reference.name)
+    assert latest_extract_day(tmp_path) == tiny_la.days[2]

@@ -18,7 +18,7 @@ from publication.publish import PUBLISHED_DB, current_parquet_folder, publish
 from serving.postgres import PUBLIC, RESTRICTED, refresh
 from serving.public_tier import DAILY_TO_DFE, DFE_TOTALS, reason_columns
 from serving.suppression import recoverable_cells
-from tests.support.postgres import KEY, as_role
+from tests.support.postgres import KEY, as_role, login, readers
 
 SMALL = range(1, 5)
 
@@ -29,13 +29,25 @@ def served(published: Path, database: str) -> str:
     return database
 
 
+def analyst(served: str) -> str:
+    """A personal login of the LA hub, a member of the LA's `<database>_hub_analyst`."""
+    return as_role(served, login(served, "analyst", readers(served).hub_analyst))
+
+
+def bi_user(served: str) -> str:
+    """A BI tool's login, a member of the LA's `<database>_bi_reader`."""
+    return as_role(served, login(served, "bi_tool", readers(served).bi_reader))
+
+
 def fetch(dsn: str, query: str) -> list[dict]:
     with psycopg.connect(dsn, row_factory=dict_row) as con:
         return con.execute(query).fetchall()
 
 
-def test_hub_analyst_reads_both_tiers_and_bi_reader_only_the_public_one(served: str) -> None:
-    hub, bi = as_role(served, "hub_analyst"), as_role(served, "bi_reader")
+def test_the_hub_analyst_reads_both_tiers_and_the_bi_reader_only_the_public_one(
+    served: str,
+) -> None:
+    hub, bi = analyst(served), bi_user(served)
     for table in ("pupil_attendance", "absence_episodes", "pupils_for_support"):
         assert fetch(hub, f"select count(*) as n from {RESTRICTED}.{table}")[0]["n"] > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -51,7 +63,7 @@ def test_hub_analyst_reads_both_tiers_and_bi_reader_only_the_public_one(served: 
 def test_restricted_rows_carry_the_upn_and_its_keyed_pseudonym_public_rows_neither(
     served: str, published: Path
 ) -> None:
-    hub = as_role(served, "hub_analyst")
+    hub = analyst(served)
     rows = fetch(hub, f"select upn, pupil_ref from {RESTRICTED}.pupil_attendance")
     with duckdb.connect(str(published / PUBLISHED_DB), read_only=True) as con:
         upns = {r[0] for r in con.execute("select upn from pupil_attendance").fetchall()}
@@ -73,7 +85,7 @@ def test_restricted_rows_carry_the_upn_and_its_keyed_pseudonym_public_rows_neith
 def test_a_second_publication_swaps_in_whole_with_the_same_pseudonyms(
     served: str, published: Path
 ) -> None:
-    hub = as_role(served, "hub_analyst")
+    hub = analyst(served)
     before = fetch(hub, f"select upn, pupil_ref from {RESTRICTED}.pupil_attendance")
     result = refresh(published / PUBLISHED_DB, served, KEY)
     after = fetch(hub, f"select upn, pupil_ref from {RESTRICTED}.pupil_attendance")
@@ -109,7 +121,7 @@ def _true_sen_counts(hub: str) -> dict[tuple, dict[str, int]]:
 def test_sen_figures_are_true_or_withheld_and_no_withheld_one_is_recoverable(
     served: str,
 ) -> None:
-    hub, bi = as_role(served, "hub_analyst"), as_role(served, "bi_reader")
+    hub, bi = analyst(served), bi_user(served)
     truth = _true_sen_counts(hub)
     public = fetch(bi, f"select * from {PUBLIC}.attendance_by_sen")
     assert {(r["level"], r["area"], r["academic_year"], r["sen_provision"]) for r in public} == set(
@@ -143,7 +155,7 @@ def test_sen_figures_are_true_or_withheld_and_no_withheld_one_is_recoverable(
 def test_dfe_extract_is_true_or_withheld_and_no_withheld_count_is_recoverable(
     served: str,
 ) -> None:
-    hub, bi = as_role(served, "hub_analyst"), as_role(served, "bi_reader")
+    hub, bi = analyst(served), bi_user(served)
     reasons = fetch(hub, f"select * from {RESTRICTED}.school_daily_reasons")
     truth: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     columns = reason_columns()
@@ -186,7 +198,7 @@ def test_dfe_extract_is_true_or_withheld_and_no_withheld_count_is_recoverable(
 
 
 def test_real_clients_read_the_published_marts(served: str, published: Path) -> None:
-    bi = as_role(served, "bi_reader")
+    bi = bi_user(served)
     psql = subprocess.run(
         ["psql", bi, "-At", "-c", f"select count(*) from {PUBLIC}.school_daily_attendance"],
         capture_output=True,
@@ -216,7 +228,7 @@ def test_a_bi_query_during_a_refresh_sees_one_whole_publication(
 ) -> None:
     """A reader queries without pause while two new publications are swapped in: every
     answer is one publication's, whole (its version, all its rows), and none fails."""
-    bi = as_role(served, "bi_reader")
+    bi = bi_user(served)
     query = (
         f"select p.version, (select count(*) from {PUBLIC}.attendance_by_sen) as sen, "
         f"(select count(*) from {PUBLIC}.dfe_daily_attendance) as dfe "
@@ -257,7 +269,7 @@ def test_a_refresh_waits_for_a_long_bi_transaction_without_breaking_it(
     """A reader holds one served table past PostgreSQL's deadlock check, then reads another:
     the swap, which may hold that one by then, gives way and retries, so the reader's
     transaction finishes unharmed and the refresh lands after it."""
-    bi = as_role(served, "bi_reader")
+    bi = bi_user(served)
     before = fetch(bi, f"select version from {PUBLIC}.publication")[0]["version"]
     outcome: dict[str, object] = {}
     holding = threading.Event()

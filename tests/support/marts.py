@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_schools
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
@@ -28,6 +28,7 @@ MARTS = (
     "attendance_by_sen_need",
     "school_daily_attendance",
     "school_daily_reasons",
+    "schools",
 )
 # The key of each relation compared with the truth, and the truth's function for it.
 KEYS = {
@@ -44,6 +45,7 @@ KEYS = {
     ),
     "school_daily_attendance": ("urn", "session_date"),
     "school_daily_reasons": ("urn", "session_date", "register_code", "category"),
+    "schools": ("urn",),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
 }
 TRUTH = {
@@ -54,6 +56,7 @@ TRUTH = {
     "attendance_by_sen_need": truth.expected_attendance_by_sen_need,
     "school_daily_attendance": truth.expected_school_daily_attendance,
     "school_daily_reasons": truth.expected_school_daily_reasons,
+    "schools": truth_schools.expected_schools,
     "fct_sessions": truth.expected_sessions,
 }
 # Columns that record how a row was built rather than what it says.

@@ -3,7 +3,8 @@
 Runs whenever `attendance_daily` publishes (it is scheduled on the asset
 `attendance_publication`), and only then: a failed audit publishes nothing, so this DAG
 does not run. Writes `WAREHOUSE/exports/<register day>/` from the published marts: the
-hub's action list, the day's school figures and a manifest. The warehouse folder and the
+hub's action list, the day's school figures, each school's data-quality file (its rejected
+files and quarantined rows) and a manifest. The warehouse folder and the
 register day come from the asset event; triggered by hand, from the params (blank:
 ATTENDANCE_WAREHOUSE and its latest publication). The work is `pipeline.downstream.exports`.
 """

@@ -49,6 +49,9 @@ PUBLISHED_MARTS = (
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    # Operational (restricted): every file read and every row quarantined (MARTS.md).
+    "ingest_audit",
+    "quarantine",
 )
 PUBLISHED_DB = "published.duckdb"
 POINTER = "CURRENT"

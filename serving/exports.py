@@ -6,8 +6,12 @@
   (restricted: it names pupils by UPN).
 - `school_daily_attendance.csv`: each school's figures for the register day, from
   `school_daily_attendance`.
+- `data_quality/<urn>.csv` (and `data_quality/la.csv`): per school, the rejected files and
+  quarantined rows of the files the day covers, for its data manager
+  (serving/data_quality.py).
 - `manifest.json`: which publication (version, as_of, published_at) the files came from,
-  their rows, and any export skipped because its mart is not in the publication.
+  their rows, which ingested files the data-quality files cover, and any export skipped
+  because its mart is not in the publication.
 
 The folder is written beside its final place and renamed into it, so re-running a day
 replaces that day's exports whole. Its files and folders get ATTENDANCE_UMASK's modes (0640
@@ -25,6 +29,7 @@ from typing import Any
 import duckdb
 
 from publication.record import read_record
+from serving.data_quality import FOLDER, SOURCES, previous_coverage_end, write_data_quality
 from warehouse.permissions import make_folders, restrict
 
 MANIFEST = "manifest.json"
@@ -87,6 +92,13 @@ def write_exports(published: Path, exports_root: Path, register_day: date) -> di
                 "source": export.mart,
                 "rows": rows,
             }
+        coverage = None
+        if set(SOURCES) <= tables:
+            after = previous_coverage_end(exports_root, register_day)
+            coverage, written = write_data_quality(con, staging, after)
+            files.update(written)
+        else:
+            skipped[f"{FOLDER}/"] = f"not written: {' and '.join(SOURCES)} are not published"
     record = {
         "register_day": register_day.isoformat(),
         "written_at": datetime.now(UTC).isoformat(),
@@ -98,8 +110,10 @@ def write_exports(published: Path, exports_root: Path, register_day: date) -> di
         "files": files,
         "skipped": skipped,
     }
+    if coverage is not None:
+        record[FOLDER] = coverage.as_dict()
     (staging / MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
-    for path in [*staging.iterdir(), staging]:
+    for path in [*staging.rglob("*"), staging]:
         restrict(path)
     _replace_folder(staging, final)
     return {"folder": str(final), **record}

@@ -43,6 +43,8 @@ RESTRICTED_MARTS = {
     "schools": "urn",
     "dfe_daily_attendance": "urn, attendance_date",
     "school_feed_status": "urn",
+    "ingest_audit": "path, sha256",
+    "quarantine": "path, sha256, line",
 }
 PG_TYPES = {
     "VARCHAR": "text",

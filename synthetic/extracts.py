@@ -18,9 +18,11 @@ from ingestion.landing import stamp_of
 from ingestion.rules.upn import make_upn
 from synthetic.model import Enrolment, School, SyntheticLA
 
-# (school index, school day index) of the extracts that carry the bad rows below: 3 pupils
-# rows and 7 marks rows each.
+# (school index, school day index) of the extracts that carry the rows of `_add_bad_rows`:
+# its pupils file BAD_PUPIL_ROWS of them, its marks file BAD_MARK_ROWS.
 BAD_ROW_DAYS = ((0, 1), (1, 2), (2, 4))
+BAD_PUPIL_ROWS = 3
+BAD_MARK_ROWS = 7
 
 
 def write_extracts_for_day(

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from synthetic import SyntheticLA
-from synthetic.extracts import BAD_ROW_DAYS
+from synthetic.extracts import BAD_MARK_ROWS, BAD_PUPIL_ROWS, BAD_ROW_DAYS
 from tests.support import truth
 
 LONDON = ZoneInfo("Europe/London")
 # Each extract with bad rows carries 3 pupils rows and 7 marks rows that are quarantined.
-BAD_ROWS_PER_EXTRACT = 3 + 7
+BAD_ROWS_PER_EXTRACT = BAD_PUPIL_ROWS + BAD_MARK_ROWS
 TAKEN_NOT_OPEN = {"", "#"}
 
 

@@ -10,9 +10,11 @@ schools as (
 
 ),
 
+-- Files stamped after the cut-off were not yet taken when a backfill's day ended.
 files as (
 
     select * from {{ ref('stg_ops__ingest_audit') }}
+    where extract_stamp_at is null or extract_stamp_at <= {{ build_cutoff() }}
 
 ),
 

@@ -1,6 +1,9 @@
 -- Each ingested file with the school and extract time its path names (the landing layout of
 -- ingestion/landing.py: the nearest folder of six digits, the nearest folder named by an
--- extract stamp), known by the cut-off: a file whose stamp is after it was not yet taken.
+-- extract stamp). Not cut off here: the published ingest_audit accounts for every file
+-- ingested by the time of the build (a file's ingest always comes after the extract it
+-- holds, so a cut-off would hide every file of a backfill); school_feed_status applies the
+-- cut-off to the stamps itself.
 with
 
 source as (
@@ -9,30 +12,21 @@ source as (
 
 ),
 
-folders as (
-
-    select
-        *,
-        -- The path's folders, nearest last (the file name dropped).
-        string_split(path, '/')[1:-2] as folder_names
-    from source
-
-),
-
 named as (
 
     select
         *,
-        list_filter(
-            folder_names, lambda name: regexp_full_match(name, '[0-9]{6}')
-        )[-1] as path_urn,
-        list_filter(
-            folder_names,
-            lambda name: regexp_full_match(
-                name, '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{4})?'
+        {{ urn_of_path('path') }} as path_urn,
+        list_last(
+            list_filter(
+                string_split(path, '/')[:-2],
+                lambda name: regexp_full_match(
+                    name,
+                    '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{4})?'
+                )
             )
-        )[-1] as stamp
-    from folders
+        ) as stamp
+    from source
 
 ),
 
@@ -58,15 +52,16 @@ final as (
         path,
         path_urn as urn,
         cast(stamp_at as timestamptz) as extract_stamp_at,
+        sha256,
         rows_read,
         rows_new,
         rows_duplicate,
         rows_quarantined,
         rejected,
+        reason,
         ingested_at,
         load_id
     from stamped
-    where stamp_at is null or stamp_at <= {{ build_cutoff() }}
 
 )
 

@@ -32,6 +32,9 @@ MARTS = (
     "dfe_daily_attendance",
     "school_feed_status",
 )
+# Published beside the marts, but a record of the pipeline's own work (when each file was
+# ingested), so compared with the files fed in (tests/serving/test_data_quality.py), not here.
+OPERATIONAL = ("ingest_audit", "quarantine")
 # The key of each relation compared with the truth, and the truth's function for it.
 KEYS = {
     "pupil_attendance": ("urn", "upn", "academic_year"),

@@ -163,3 +163,33 @@ def test_a_table_that_cannot_be_protected_is_refused(published: Path) -> None:
     with pytest.raises(DisclosureRefused, match="public tier refused") as refused:
         protect(table, THRESHOLD)
     assert "Nothing public was written" in str(refused.value)
+
+
+def _exactly_narrow(table: Disclosure) -> set:
+    """The cells whose exact feasible interval (a minimum and a maximum LP each, no
+    shortcut) is below the protection."""
+    return {
+        cell
+        for cell, (low, high) in feasible_intervals(table).items()
+        if not (low <= 1e-6 or high - low >= THRESHOLD - 1e-6)
+    }
+
+
+def test_the_audits_shortcuts_decide_as_exact_intervals_do(counts: Counter) -> None:
+    """The audit decides most cells from shared LP solutions (cells brought to 0 together,
+    cells two solutions put 5 apart) and skips cells settled by an earlier audit; it must
+    find exactly the cells that every cell's own minimum and maximum find narrow, both for
+    primary suppression alone (narrow cells to find) and for the suppression that protect
+    builds on it with the audit's shortcuts (none left)."""
+    checked = 0
+    for measure in MEASURES:
+        values, sums = _grid(counts, measure)
+        primary = frozenset(c for c, v in values.items() if 1 <= v <= 4)
+        weak = Disclosure(values, primary, sums)
+        narrow = _exactly_narrow(weak)
+        assert {f.cell for f in audit(weak, THRESHOLD)} == narrow
+        checked += len(narrow)
+        strong = Disclosure(values, frozenset(protect(weak, THRESHOLD)), sums)
+        assert _exactly_narrow(strong) == set()
+        assert audit(strong, THRESHOLD) == []
+    assert checked > 0, "primary suppression alone left nothing narrow: the test tests nothing"

@@ -17,8 +17,9 @@ wide (they cannot pin it closer than primary suppression does). A count narrowed
 [2, 4], or [41, 43], is not protected.
 
 The equations fall apart into independent groups (withheld counts that share no equation
-cannot constrain each other), so each group is its own small LP: the size of a problem is
-that of one school day across an LA, or one year's SEN rows, never the whole table.
+cannot constrain each other), so each group is its own LP: the size of a problem is that of
+one school day across an LA, or one year's SEN rows, never the whole table. Within a group,
+deciding protection takes a few LPs shared by all cells, not two per cell (`_decide`).
 """
 
 import math

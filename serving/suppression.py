@@ -59,8 +59,9 @@ def protect(
     """Every cell to withhold, the primary ones included, such that the audit passes (steps
     1 to 3). Raises DisclosureRefused when no more withholding can make it pass.
 
-    `last_resort` cells (an LA's figures) are complements in step 2 only when no other
-    shown cell reachable from the narrow one is left; in step 1 the rank puts them last."""
+    `last_resort` cells (an LA's figures) are complements in step 1 only when the sum has
+    no other shown cell, in step 2 only when no other shown cell reachable from the narrow
+    one is left."""
     shown: dict[Cell, int | None] = {
         c: (None if c in table.withheld else v) for c, v in table.values.items()
     }
@@ -118,7 +119,7 @@ class _State:
 
     def key(self, cell: Cell) -> tuple:
         value = self.values[cell]
-        return (self.rank(cell), value == 0, value, repr(cell))
+        return (self.last_resort(cell), self.rank(cell), value == 0, value, repr(cell))
 
     def close(self, equations: list[Sum]) -> None:
         """Step 1: no sum is left with exactly one withheld cell."""

@@ -3,6 +3,7 @@ on a generated LA taken through the pipeline's own build and publication (docs/b
 
     python -m bench.withheld demo OUT            # the `make demo` LA (12 schools, 3,000 pupils)
     python -m bench.withheld bulk OUT --days 10  # 250,000 pupils in 500 schools (synthetic/bulk.py)
+    python -m bench.withheld bulk OUT --reuse    # OUT's publication again: only the public tier
 
 The demo LA is delivered as extracts and ingested; the bulk LA's event store is written
 directly (synthetic/bulk.py `write_history`, as bench/workloads.py does), then both are built
@@ -20,7 +21,14 @@ import duckdb
 
 from pipeline import daily
 from pipeline.run_info import RunInfo
-from serving.public_tier import DAILY_TO_DFE, SEN_MEASURES, public_tier, withheld_share
+from serving.public_tier import (
+    DAILY_TO_DFE,
+    PUBLIC_MARTS,
+    SEN_MEASURES,
+    public_tier,
+    read_rows,
+    withheld_share,
+)
 from synthetic import GeneratorConfig, build_la, write_extracts_for_day
 from synthetic.bulk import BulkConfig, create_population, write_history
 
@@ -54,16 +62,12 @@ def bulk_warehouse(out: Path, days: int) -> RunInfo:
     return RunInfo.for_day(None, warehouse=str(warehouse), run_id="withheld")
 
 
-def measure(run: RunInfo) -> dict:
-    timings = {}
-    started = time.perf_counter()
-    daily.build(run)
-    record = daily.publish(run, None)
-    timings["build_publish_seconds"] = round(time.perf_counter() - started, 1)
-    database = run.locations.published / "published.duckdb"
+def measure(database: Path, timings: dict) -> dict:
+    """The public tier of the publication `database`, and how much of it is withheld."""
     started = time.perf_counter()
     with duckdb.connect(str(database), read_only=True) as con:
         tier = public_tier(con)
+        marts = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
         schools = con.execute("select count(distinct urn) from dfe_daily_attendance").fetchone()
         pupils = con.execute("select count(distinct upn) from pupil_attendance").fetchone()
     timings["suppress_and_audit_seconds"] = round(time.perf_counter() - started, 1)
@@ -74,11 +78,17 @@ def measure(run: RunInfo) -> dict:
         if la_rows:
             share["la_rows"] = len(la_rows)
             share["la_rows_withheld"] = withheld_share(la_rows, COLUMNS[name])["rows_withheld"]
+            # LA cells withheld as complements (the mart shows them: not 1 to 4 themselves).
+            share["la_cells_complement"] = sum(
+                row[c] is None and mart[c] is not None
+                for row, mart in zip(rows, marts[name], strict=True)
+                if row["level"] == "la"
+                for c in COLUMNS[name]
+            )
         tables[name] = share
     return {
         "schools": schools[0],
         "pupils": pupils[0],
-        "publication": record.get("version"),
         "secondary_cells": tier.withheld,
         "tables": tables,
         **timings,
@@ -90,11 +100,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("la", choices=("demo", "bulk"))
     parser.add_argument("out", type=Path, help="a work folder (emptied first)")
     parser.add_argument("--days", type=int, default=10, help="bulk: school days (default 10)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the publication already in OUT (a run of this command) without "
+        "generating, building or publishing again",
+    )
     args = parser.parse_args(argv)
-    shutil.rmtree(args.out, ignore_errors=True)
-    args.out.mkdir(parents=True)
-    run = demo_warehouse(args.out) if args.la == "demo" else bulk_warehouse(args.out, args.days)
-    print(json.dumps(measure(run), indent=2, default=str))
+    database = args.out / "warehouse" / "published" / "published.duckdb"
+    timings: dict = {}
+    if not args.reuse:
+        shutil.rmtree(args.out, ignore_errors=True)
+        args.out.mkdir(parents=True)
+        run = demo_warehouse(args.out) if args.la == "demo" else bulk_warehouse(args.out, args.days)
+        started = time.perf_counter()
+        daily.build(run)
+        daily.publish(run, None)
+        timings["build_publish_seconds"] = round(time.perf_counter() - started, 1)
+        database = run.locations.published / "published.duckdb"
+    elif not database.exists():
+        parser.error(f"{database}: no publication to reuse; run without --reuse first")
+    print(json.dumps(measure(database, timings), indent=2, default=str))
     return 0
 
 

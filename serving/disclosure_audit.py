@@ -17,8 +17,9 @@ wide (they cannot pin it closer than primary suppression does). A count narrowed
 [2, 4], or [41, 43], is not protected.
 
 The equations fall apart into independent groups (withheld counts that share no equation
-cannot constrain each other), so each group is its own small LP: the size of a problem is
-that of one school day across an LA, or one year's SEN rows, never the whole table.
+cannot constrain each other), so each group is its own LP: the size of a problem is that of
+one school day across an LA, or one year's SEN rows, never the whole table. Within a group,
+deciding protection takes a few LPs shared by all cells, not two per cell (`_decide`).
 """
 
 import math
@@ -112,6 +113,7 @@ def feasible_intervals(
     table: Disclosure,
     known: dict[frozenset, Intervals] | None = None,
     threshold: int | None = None,
+    settled: set[Cell] | None = None,
 ) -> Intervals:
     """Each withheld cell's smallest and largest value consistent with what is shown.
 
@@ -120,7 +122,8 @@ def feasible_intervals(
     suppression that withholds one more cell re-solves only the group it joins.
     With a `threshold`, only enough is sought to decide each cell's protection: for a cell
     that can be 0 the interval is (0, NaN); for one that two solutions already put at least
-    `threshold` apart, the range between them, which the interval holds."""
+    `threshold` apart, the range between them, which the interval holds; cells in
+    `settled` (see audit) are left out."""
     known = {} if known is None else known
     by_cell: dict[Cell, list[int]] = defaultdict(list)
     for index, equation in enumerate(table.sums):
@@ -133,13 +136,17 @@ def feasible_intervals(
         if key not in known:
             touching = sorted({i for cell in group for i in by_cell[cell]})
             sums = [table.sums[i] for i in touching]
-            known[key] = _group_intervals(table, group, sums, threshold)
+            known[key] = _group_intervals(table, group, sums, threshold, settled)
         intervals.update(known[key])
     return intervals
 
 
 def _group_intervals(
-    table: Disclosure, group: list[Cell], sums: list[Sum], threshold: int | None
+    table: Disclosure,
+    group: list[Cell],
+    sums: list[Sum],
+    threshold: int | None,
+    settled: set[Cell] | None,
 ) -> dict[Cell, tuple[float, float]]:
     column = {cell: i for i, cell in enumerate(group)}
     size = len(group)
@@ -178,36 +185,78 @@ def _group_intervals(
         else None,
         "b_ub": np.zeros(len(pairs)) if pairs else None,
         "bounds": [tuple(b) for b in bounds],
-        "method": "highs",
+        "method": "highs-ds",
     }
-    # Deciding protection needs no LP of its own for most cells: the true values are one
-    # solution, those with the least and the most total others (the least has many zeros); a
-    # cell that is 0 in one can be 0, and one they put `threshold` apart is at least that
-    # wide. At LA scale this saves most LPs.
-    seen: dict[int, tuple[float, float]] = {}
-    if threshold is not None:
-        truth = np.array([table.values[cell] for cell in group], dtype=float)
-        points = [truth, _solution(np.ones(size), problem)]
-        most = _solution(-np.ones(size), problem, unbounded_ok=True)
-        points += [] if most is None else [most]
-        for i in range(size):
-            low, high = min(p[i] for p in points), max(p[i] for p in points)
-            if low <= TOLERANCE:
-                seen[i] = (0.0, math.nan)
-            elif high - low >= threshold - TOLERANCE:
-                seen[i] = (low, high)
-    intervals = {}
-    for cell, i in column.items():
-        if i in seen:
-            intervals[cell] = seen[i]
+    if threshold is None:
+        return {cell: _exact(i, problem) for cell, i in column.items()}
+    truth = np.array([table.values[cell] for cell in group], dtype=float)
+    return _decide(group, truth, problem, threshold, settled or set())
+
+
+def _exact(i: int, problem: dict) -> tuple[float, float]:
+    objective = np.zeros(len(problem["bounds"]))
+    objective[i] = 1
+    return _optimum(objective, problem), -_optimum(-objective, problem)
+
+
+def _decide(
+    group: list[Cell], truth: np.ndarray, problem: dict, threshold: int, settled: set[Cell]
+) -> dict[Cell, tuple[float, float]]:
+    """Enough of each cell's interval to decide its protection, from as few LPs as can be.
+
+    Every LP solution is a point of the feasible set, and so are the true values: a cell
+    that is 0 at some point can be 0 (interval (0, NaN)); one that two points put at least
+    `threshold` apart is at least that wide (the range between them). So one LP that moves
+    every undecided cell toward 0 at once decides all those it brings there; the same
+    toward the top for the width. Only cells that such LPs leave undecided get LPs of their
+    own, and each of those solutions is a point for the others as well. Cells in `settled`
+    were proven protected in a narrower table and are not sought again (a cell withheld
+    since only widens every interval)."""
+    size = len(group)
+    lows, highs = truth.copy(), truth.copy()
+    intervals: dict[Cell, tuple[float, float]] = {}
+    undecided = {i for i, cell in enumerate(group) if cell not in settled}
+
+    def see(point: np.ndarray | None) -> None:
+        if point is None:
+            return
+        np.minimum(lows, point, out=lows)
+        np.maximum(highs, point, out=highs)
+        for i in list(undecided):
+            if lows[i] <= TOLERANCE:
+                intervals[group[i]] = (0.0, math.nan)
+                undecided.discard(i)
+            elif highs[i] - lows[i] >= threshold - TOLERANCE:
+                intervals[group[i]] = (float(lows[i]), float(highs[i]))
+                undecided.discard(i)
+
+    see(truth)
+    # Toward 0 together, while that decides anything; then toward the top together.
+    for sign in (1.0, -1.0):
+        while undecided:
+            before = len(undecided)
+            objective = np.zeros(size)
+            objective[sorted(undecided)] = sign
+            see(_solution(objective, problem, unbounded_ok=True))
+            if len(undecided) == before:
+                break
+    # The rest one by one: the exact minimum (a cell that cannot be 0), then the maximum.
+    for i in sorted(undecided):
+        if i not in undecided:
             continue
         objective = np.zeros(size)
         objective[i] = 1
-        low = _optimum(objective, problem)
-        if threshold is not None and low <= TOLERANCE:
-            intervals[cell] = (low, math.nan)
-        else:
-            intervals[cell] = (low, -_optimum(-objective, problem))
+        point = _solution(objective, problem)
+        see(point)
+        if i not in undecided:
+            continue
+        low = float(point[i])
+        point = _solution(-objective, problem, unbounded_ok=True)
+        see(point)
+        if i in undecided:
+            high = math.inf if point is None else float(point[i])
+            intervals[group[i]] = (low, high)
+            undecided.discard(i)
     return intervals
 
 
@@ -248,12 +297,23 @@ def is_protected(low: float, high: float, threshold: int) -> bool:
 
 
 def audit(
-    table: Disclosure, threshold: int, known: dict[frozenset, Intervals] | None = None
+    table: Disclosure,
+    threshold: int,
+    known: dict[frozenset, Intervals] | None = None,
+    settled: set[Cell] | None = None,
 ) -> list[Finding]:
     """Every withheld count that the published figures narrow below the protection
-    (`known`: as in feasible_intervals)."""
+    (`known`: as in feasible_intervals).
+
+    `settled`: cells proven protected by an earlier audit of the same table (same values,
+    sums and orderings) with fewer cells withheld; they are not sought again, and the cells
+    this audit proves protected are added. Sound because withholding one more cell only
+    frees a variable: every earlier solution, with that cell at its true value, is still a
+    solution, so no interval narrows."""
     findings = []
-    for cell, (low, high) in feasible_intervals(table, known, threshold).items():
+    for cell, (low, high) in feasible_intervals(table, known, threshold, settled).items():
         if not is_protected(low, high, threshold):
             findings.append(Finding(cell, low, high))
+        elif settled is not None:
+            settled.add(cell)
     return sorted(findings, key=lambda f: repr(f.cell))

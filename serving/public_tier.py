@@ -151,7 +151,13 @@ def suppress_sen(by_sen: list[Row], by_need: list[Row], enrolments: list[Row]) -
     sums = known_sums(_sen_sums(by_sen, by_need), values, below)
     table = Disclosure(values, frozenset(primary), sums, ordered)
     levels = {(m, i): r["level"] for m, rows in marts.items() for i, r in enumerate(rows)}
-    withheld = protect(table, below, linked, rank=lambda c: RANKS[(c[0], levels[(c[0], c[1])])])
+    withheld = protect(
+        table,
+        below,
+        linked,
+        rank=lambda c: RANKS[(c[0], levels[(c[0], c[1])])],
+        last_resort=lambda c: levels[(c[0], c[1])] == "la",
+    )
     added = withheld - primary
     for mart, index, measure in added:
         blank(marts[mart][index], SEN_MEASURES[measure][1])

@@ -11,7 +11,8 @@ possible sessions. So every such sum is a `Sum` (serving/disclosure_audit.py), a
    LA figures stay shown), until no sum has a single unknown;
 2. audit: linear programming bounds every withheld cell by all the sums together
    (disclosure_audit.py); for each cell narrowed below the protection, one more shown cell
-   of a sum it is in is withheld (chosen as in 1), and both steps repeat;
+   of a sum it is in is withheld (chosen as in 1), and both steps repeat; an LA figure
+   only when no school figure reachable from the narrow cell is left (`last_resort`);
 3. a cell still narrow with every figure of every sum reaching it withheld is pinned by
    totals published elsewhere alone: left as it is when its count is 0 or not small, and
    the table is refused (`DisclosureRefused`; nothing public is written) when it is 1 to 4.
@@ -53,15 +54,22 @@ def protect(
     threshold: int,
     linked: Mapping[Cell, Sequence[Cell]] | None = None,
     rank: Rank | None = None,
+    last_resort: Callable[[Cell], bool] | None = None,
 ) -> set[Cell]:
     """Every cell to withhold, the primary ones included, such that the audit passes (steps
-    1 to 3). Raises DisclosureRefused when no more withholding can make it pass."""
+    1 to 3). Raises DisclosureRefused when no more withholding can make it pass.
+
+    `last_resort` cells (an LA's figures) are complements in step 1 only when the sum has
+    no other shown cell, in step 2 only when no other shown cell reachable from the narrow
+    one is left."""
     shown: dict[Cell, int | None] = {
         c: (None if c in table.withheld else v) for c, v in table.values.items()
     }
-    state = _State(shown, linked or {}, rank or (lambda _: 0))
+    state = _State(shown, linked or {}, rank or (lambda _: 0), last_resort)
     sums = list(table.sums)
     known: dict = {}
+    # Cells an audit proved protected stay so as more is withheld (disclosure_audit.audit).
+    settled: set[Cell] = set()
     # Complements pinned by totals published elsewhere alone (below).
     outside: set[Cell] = set()
     for cell in list(table.withheld):
@@ -70,7 +78,7 @@ def protect(
     while True:
         state.close(sums)
         current = replace(table, withheld=frozenset(state.withheld))
-        findings = [f for f in audit(current, threshold, known) if f.cell not in outside]
+        findings = [f for f in audit(current, threshold, known, settled) if f.cell not in outside]
         if not findings:
             return set(state.withheld)
         stuck = state.widen(findings, [*sums, *(Sum(pair) for pair in table.ordered)])
@@ -86,11 +94,16 @@ def protect(
 
 class _State:
     def __init__(
-        self, values: dict[Cell, int | None], linked: Mapping[Cell, Sequence[Cell]], rank: Rank
+        self,
+        values: dict[Cell, int | None],
+        linked: Mapping[Cell, Sequence[Cell]],
+        rank: Rank,
+        last_resort: Callable[[Cell], bool] | None = None,
     ) -> None:
         self.values = values
         self.linked = linked
         self.rank = rank
+        self.last_resort = last_resort or (lambda _: False)
         self.withheld = {cell for cell, value in values.items() if value is None}
         self.added: set[Cell] = set()
 
@@ -106,7 +119,7 @@ class _State:
 
     def key(self, cell: Cell) -> tuple:
         value = self.values[cell]
-        return (self.rank(cell), value == 0, value, repr(cell))
+        return (self.last_resort(cell), self.rank(cell), value == 0, value, repr(cell))
 
     def close(self, equations: list[Sum]) -> None:
         """Step 1: no sum is left with exactly one withheld cell."""
@@ -123,38 +136,38 @@ class _State:
 
     def widen(self, findings: list[Finding], equations: list[Sum]) -> list[Finding]:
         """Step 2: for each narrowable cell, withhold one more shown cell of the sums it is
-        in, or failing that of the sums of the cells it is bound up with. Returns the
-        findings for which no shown cell is left."""
+        in, or failing that of the sums of the cells it is bound up with; a `last_resort`
+        cell only when no other shown cell is reachable at all. Returns the findings for
+        which no shown cell is left."""
         by_cell: dict[Cell, list[Sum]] = {}
         for equation in equations:
             for cell in equation.cells:
                 by_cell.setdefault(cell, []).append(equation)
         stuck = []
         for finding in findings:
-            reached, frontier = {finding.cell}, [finding.cell]
-            while frontier:
-                candidates = {
-                    c
-                    for cell in frontier
-                    for equation in by_cell.get(cell, ())
-                    for c in equation.cells
-                    if c not in self.withheld
-                }
-                if candidates:
-                    self.withhold(min(candidates, key=self.key))
-                    break
-                # Every cell of those sums is withheld: look one sum further out.
-                frontier = [
-                    c
-                    for cell in frontier
-                    for equation in by_cell.get(cell, ())
-                    for c in equation.cells
-                    if c not in reached
-                ]
-                reached.update(frontier)
-            else:
+            found = self.nearest(finding.cell, by_cell, lambda c: not self.last_resort(c))
+            found = found or self.nearest(finding.cell, by_cell, lambda _: True)
+            if found is None:
                 stuck.append(finding)
+            else:
+                self.withhold(found)
         return stuck
+
+    def nearest(
+        self, start: Cell, by_cell: dict[Cell, list[Sum]], allowed: Callable[[Cell], bool]
+    ) -> Cell | None:
+        """The first shown, allowed cell of the sums reaching `start` through withheld cells,
+        nearest sums first (chosen by `key` among equals)."""
+        reached, frontier = {start}, [start]
+        while frontier:
+            near = {c for cell in frontier for eq in by_cell.get(cell, ()) for c in eq.cells}
+            candidates = [c for c in near if c not in self.withheld and allowed(c)]
+            if candidates:
+                return min(candidates, key=self.key)
+            # No allowed cell shown in those sums: look one sum further out.
+            frontier = [c for c in near if c not in reached and c in self.withheld]
+            reached.update(frontier)
+        return None
 
 
 def _refusal(findings: list[Finding], threshold: int) -> str:

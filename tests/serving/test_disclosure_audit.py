@@ -163,3 +163,59 @@ def test_a_table_that_cannot_be_protected_is_refused(published: Path) -> None:
     with pytest.raises(DisclosureRefused, match="public tier refused") as refused:
         protect(table, THRESHOLD)
     assert "Nothing public was written" in str(refused.value)
+
+
+def _exactly_narrow(table: Disclosure) -> set:
+    """The cells whose exact feasible interval (a minimum and a maximum LP each, no
+    shortcut) is below the protection."""
+    return {
+        cell
+        for cell, (low, high) in feasible_intervals(table).items()
+        if not (low <= 1e-6 or high - low >= THRESHOLD - 1e-6)
+    }
+
+
+def test_the_audits_shortcuts_decide_as_exact_intervals_do(counts: Counter) -> None:
+    """The audit decides most cells from shared LP solutions (cells brought to 0 together,
+    cells two solutions put 5 apart) and skips cells settled by an earlier audit; it must
+    find exactly the cells that every cell's own minimum and maximum find narrow, both for
+    primary suppression alone (narrow cells to find) and for the suppression that protect
+    builds on it with the audit's shortcuts (none left)."""
+    checked = 0
+    for measure in MEASURES:
+        values, sums = _grid(counts, measure)
+        primary = frozenset(c for c, v in values.items() if 1 <= v <= 4)
+        weak = Disclosure(values, primary, sums)
+        narrow = _exactly_narrow(weak)
+        assert {f.cell for f in audit(weak, THRESHOLD)} == narrow
+        checked += len(narrow)
+        strong = Disclosure(values, frozenset(protect(weak, THRESHOLD)), sums)
+        assert _exactly_narrow(strong) == set()
+        assert audit(strong, THRESHOLD) == []
+    assert checked > 0, "primary suppression alone left nothing narrow: the test tests nothing"
+
+
+def test_la_figures_are_complements_only_as_a_last_resort(counts: Counter) -> None:
+    """With the LA's figures as `last_resort`, an LA figure is a complement only when no
+    school figure can be: here an LA figure is in one sum only (its schools), so every LA
+    figure withheld that is not itself 1 to 4 has every school figure of that sum withheld
+    too, even under a rank that prefers LA figures (which alone takes them). School
+    figures do the rest, and the audit, re-done with every cell's own LPs, passes."""
+    complements = preferred = 0
+    for measure in MEASURES:
+        values, sums = _grid(counts, measure)
+        primary = frozenset(c for c, v in values.items() if 1 <= v <= 4)
+        weak = Disclosure(values, primary, sums)
+        # A rank preferring LA figures: `last_resort` must still keep them out.
+        la_first = protect(weak, THRESHOLD, rank=lambda c: int(c[0] != "la"))
+        preferred += len({c for c in la_first - primary if c[0] == "la"})
+        withheld = protect(
+            weak, THRESHOLD, rank=lambda c: int(c[0] != "la"), last_resort=lambda c: c[0] == "la"
+        )
+        for total in {c for c in withheld if c[0] == "la"} - primary:
+            schools = next(s.parts for s in sums if s.total == total)
+            assert set(schools) <= withheld, (measure, total)
+        assert _exactly_narrow(Disclosure(values, frozenset(withheld), sums)) == set()
+        complements += len({c for c in withheld - primary if c[0] != "la"})
+    assert complements > 0, "no school complement was needed: the test tests nothing"
+    assert preferred > 0, "the rank alone took no LA figure: the test tests nothing"

@@ -14,7 +14,7 @@ from psycopg import sql
 from publication.publish import PUBLISHED_DB
 from serving.access import AccessError, Readers
 from serving.postgres import PUBLIC, RESTRICTED, ServingResult, refresh
-from synthetic import SyntheticLA
+from synthetic import GeneratorConfig, build_la
 from tests.support.postgres import KEY, SERVER, as_role, database_name, login, new_database
 from tests.support.published import published_la
 
@@ -45,11 +45,19 @@ def la_a(published: Path) -> Iterator[ServedLA]:
         yield _serve(published / PUBLISHED_DB, dsn)
 
 
+# A second, different LA: its own code, its own pupils. (The tiny LA's public tier is refused
+# by the disclosure audit, which is not what this test is about.)
+SECOND_LA = GeneratorConfig(
+    schools=5, pupils=200, school_days=10, window_days=5, closure_day=4, la_code="882", seed=2026
+)
+
+
 @pytest.fixture(scope="module")
-def la_b(tiny_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedLA]:
-    """A second, different LA (the tiny one), published by the pipeline's own steps."""
+def la_b(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedLA]:
+    """A second, different LA, published by the pipeline's own steps."""
+    la = build_la(SECOND_LA)
     root = tmp_path_factory.mktemp("second_la")
-    run = published_la(tiny_la, root, range(tiny_la.config.school_days))
+    run = published_la(la, root, range(la.config.school_days))
     with new_database() as dsn:
         yield _serve(run.locations.published / PUBLISHED_DB, dsn)
 

@@ -2,7 +2,6 @@
 and shows each check as what it meant for publication: a warning as a warning on a run that
 published, a blocking failure as "Failed"."""
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,9 +11,8 @@ from expectations.checkpoint import AuditFailed
 from pipeline import daily
 from pipeline.run_info import RunInfo
 from publication.record import read_record
-from synthetic import SyntheticLA
 from tests.support.chromium import OfflineLoad, load_offline
-from tests.support.published import file_fingerprints, published_la
+from tests.support.published import file_fingerprints
 from warehouse.build_stamp import write_build_stamp
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
@@ -41,19 +39,6 @@ SCRIPTS = {
     "warning_background": "(() => { const c = document.querySelector('td.status.warning');"
     " return c ? getComputedStyle(c).backgroundColor : null; })()",
 }
-
-
-@pytest.fixture(scope="module")
-def published_warehouse(tiny_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("quality-pages")
-    return published_la(tiny_la, root, range(4), run_id="first", audit=True).locations.warehouse
-
-
-@pytest.fixture
-def warehouse(published_warehouse: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "warehouse"
-    shutil.copytree(published_warehouse, copy, symlinks=True)
-    return copy
 
 
 def _run(warehouse: Path, run_id: str, monkeypatch: pytest.MonkeyPatch) -> RunInfo:

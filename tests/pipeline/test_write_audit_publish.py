@@ -2,7 +2,6 @@
 published; every result is kept."""
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -14,23 +13,8 @@ from expectations.scope import UPSTREAM_TABLES, audit_scope, publication_paramet
 from pipeline import daily
 from pipeline.run_info import RunInfo
 from publication.record import read_record
-from synthetic import SyntheticLA
-from tests.support.published import file_fingerprints, published_la
+from tests.support.published import file_fingerprints
 from warehouse.build_stamp import write_build_stamp
-
-
-@pytest.fixture(scope="module")
-def published_warehouse(tiny_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse that has published once, built by the real steps on generated data."""
-    root = tmp_path_factory.mktemp("wap")
-    return published_la(tiny_la, root, range(4), run_id="first", audit=True).locations.warehouse
-
-
-@pytest.fixture
-def warehouse(published_warehouse: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "warehouse"
-    shutil.copytree(published_warehouse, copy, symlinks=True)
-    return copy
 
 
 def _audit_whole(

@@ -251,7 +251,8 @@ def _pupil(
     rng: random.Random,
 ) -> Enrolment:
     ncy = rng.choice(year_groups)
-    age = {"N2": 3, "R": 4}.get(ncy) or int(ncy) + 5
+    # Age on the 31 August before the year: reception 4, year 1 5, ..., year 11 15.
+    age = {"N2": 3, "R": 4}.get(ncy) or int(ncy) + 4
     year_start = config.start.year - age - 1
     dob = date(year_start, 9, 1) + timedelta(days=rng.randrange(365))
     if school.phase == "special":

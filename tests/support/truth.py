@@ -185,8 +185,23 @@ def expected_pupil_attendance(la: SyntheticLA, last_day_index: int) -> dict[tupl
             "is_severe_absence": absence >= Fraction(1, 2),
             "sen_provision": status.provision,
             "sen_primary_need": status.primary_need or None,
+            **characteristics(enrolments[key[:2]], key[2]),
         }
     return expected
+
+
+def characteristics(e: Enrolment, year: str) -> dict:
+    """The enrolment's year group, compulsory school age and flags (MARTS.md version 2)."""
+    before_year = date(int(year[:4]), 8, 31)
+    age = before_year.year - e.date_of_birth.year - (e.date_of_birth.month >= 9)
+    return {
+        "ncy": e.ncy,
+        "compulsory_school_age": 5 <= age <= 15,
+        "fsm_eligible": e.fsm_eligible,
+        "looked_after": e.looked_after,
+        "child_in_need": e.child_in_need,
+        "child_protection_plan": e.child_protection_plan,
+    }
 
 
 # --- absence_episodes -------------------------------------------------------------------------

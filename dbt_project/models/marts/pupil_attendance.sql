@@ -1,6 +1,7 @@
 -- One row per enrolment and academic year, year to date, with the DfE measures:
 -- possible = present + AEA + authorised + unauthorised; persistent absence at 10% or more of
 -- possible sessions missed, severe at 50% or more. Enrolments with no possible session are out.
+-- Characteristics are each enrolment's latest (int_pupils_current).
 -- The sessions are counted week by week, incrementally, in fct_enrolment_weekly_counts.
 with
 
@@ -71,6 +72,15 @@ final as (
         measured.absence_sessions * 2 >= measured.possible_sessions as is_severe_absence,
         pupils.sen_provision,
         pupils.sen_primary_need,
+        pupils.ncy,
+        -- DfE's compulsory school age: 5 to 15 on the 31 August before the academic year.
+        {{ age_on_31_august(
+            'pupils.date_of_birth', 'measured.academic_year'
+        ) }} between 5 and 15 as compulsory_school_age,
+        pupils.fsm_eligible,
+        pupils.looked_after,
+        pupils.child_in_need,
+        pupils.child_protection_plan,
         horizon.as_of
     from measured
     left join pupils

@@ -81,8 +81,10 @@ def exports(context: Any) -> dict[str, Any]:
 
 @with_pipeline_umask
 def report(context: Any) -> dict[str, Any]:
-    """The run report (Markdown) and the HTML reports per LA and school."""
+    """The run report (Markdown), the HTML reports per LA and school, and the targeting
+    meeting pack of each school."""
     from serving.html_report import write_html_reports
+    from serving.packs.targeting import write_targeting_packs
     from serving.run_report import write_report
 
     run = downstream_run(context)
@@ -96,9 +98,17 @@ def report(context: Any) -> dict[str, Any]:
         run.locations.warehouse / "reports" / "html",
     )
     log.info("%d HTML attendance reports written to %s", len(pages), pages[0].parent)
+    packs = write_targeting_packs(
+        run.locations.published / run.publication.database,
+        run.locations.warehouse / "reports" / "targeting",
+    )
+    log.info(
+        "%d targeting meeting packs written to %s", len(packs), packs[0].parent if packs else "-"
+    )
     return {
         "report": str(path),
         "html_reports": [str(p) for p in pages],
+        "targeting_packs": [str(p) for p in packs],
         "register_day": run.register_day.isoformat(),
     }
 

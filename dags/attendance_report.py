@@ -3,7 +3,8 @@
 Runs whenever `attendance_daily` publishes (scheduled on the asset
 `attendance_publication`), never after a failed audit. Writes
 `WAREHOUSE/reports/<register day>.md`: headline figures, marts and rows, missing extracts
-and the alerts of the run, and the HTML reports per LA and school. Reads only the
+and the alerts of the run, the HTML reports per LA and school, and each school's
+targeting meeting pack (`WAREHOUSE/reports/targeting/<urn>.html`, restricted). Reads only the
 publication (and the alerts file), so it needs no warehouse pool slot. The work is
 `pipeline.downstream.report`.
 """

@@ -171,6 +171,8 @@ def test_a_current_publication_gets_its_exports_report_and_extract(
     assert f"register day {day}" in Path(reported["report"]).read_text()
     pages = {Path(p).name for p in reported["html_reports"]}
     assert pages == {"la_881.html"} | {f"school_{s.urn}.html" for s in publications.la.schools}
+    packs = {Path(p).relative_to(warehouse) for p in reported["targeting_packs"]}
+    assert packs == {Path("reports", "targeting", f"{s.urn}.html") for s in publications.la.schools}
 
     served = serving(context)
     extract = warehouse / "extracts" / f"dfe_daily_attendance_{day}.csv"

@@ -98,7 +98,14 @@ def test_audit_publish_and_the_downstream_runs_follow_the_setting(
 
     found = modes(warehouse)
     new = {path: mode for path, mode in found.items() if path not in before}
-    for written in ("alerts.jsonl", "quality/data_docs", "exports", "reports/html", "extracts"):
+    for written in (
+        "alerts.jsonl",
+        "quality/data_docs",
+        "exports",
+        "reports/html",
+        "reports/targeting",
+        "extracts",
+    ):
         assert any(path.startswith(written) for path in new), written
     assert open_to_others(found) == {}
     assert not_as_expected(warehouse, new, tight) == {}

@@ -201,6 +201,7 @@ def print_outputs(warehouse: Path, day: date, run_id: str | None, terminal: Text
     print(f"Exports:     {warehouse / 'exports' / day.isoformat()}", file=terminal)
     print(f"Run report:  {warehouse / 'reports' / f'{day.isoformat()}.md'}", file=terminal)
     print(f"HTML reports: {warehouse / 'reports' / 'html'}", file=terminal)
+    print(f"Targeting packs (restricted): {warehouse / 'reports' / 'targeting'}", file=terminal)
     extract = warehouse / "extracts" / f"dfe_daily_attendance_{day.isoformat()}.csv"
     print(f"DfE extract: {extract}", file=terminal)
     if not os.environ.get(DSN_ENV):

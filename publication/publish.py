@@ -44,6 +44,7 @@ PUBLISHED_MARTS = (
     "pupils_for_support",
     "attendance_by_sen",
     "attendance_by_sen_need",
+    "attendance_by_characteristic",
     "school_daily_attendance",
     "school_daily_reasons",
     "schools",

@@ -36,6 +36,9 @@ from synthetic.bulk import BulkConfig, create_population, write_history
 COLUMNS = {
     "attendance_by_sen": tuple(m for _, columns in SEN_MEASURES.values() for m in columns),
     "attendance_by_sen_need": tuple(m for _, columns in SEN_MEASURES.values() for m in columns),
+    "attendance_by_characteristic": tuple(
+        m for _, columns in SEN_MEASURES.values() for m in columns
+    ),
     "school_daily_attendance": ("pupils_expected", *DAILY_TO_DFE, "attendance_rate"),
 }
 

@@ -10,12 +10,12 @@ Read from the published DuckDB file only. The sums someone outside could know ar
   row (a publication is one LA's);
 - attendance_by_sen_need: the needs of one (level, area, year, provision) add up to that
   provision's attendance_by_sen row; the school rows of one need add up to the LA row;
-- attendance_by_characteristic: the groups of one (level, area, year, characteristic) add
-  up to the area's `all` row; the school rows of one (year, characteristic, group) add up to
-  the LA row; its sen_provision rows are attendance_by_sen's rows again, so the three marts
-  are suppressed and audited together (a figure withheld in one is withheld in the other).
-  The mart is published whole to the restricted tier, so its primary suppression (1 to 4)
-  is done here;
+- attendance_by_characteristic, LA rows only: the groups of one (year, characteristic) add
+  up to the LA's `all` row; its sen_provision rows are attendance_by_sen's LA rows again, so
+  the three marts are suppressed and audited together (a figure withheld in one is withheld
+  in the other). The mart is published whole to the restricted tier, so its primary
+  suppression (1 to 4) is done here. Its school rows are not public: audited with them, the
+  rule below withheld every figure of all three marts at demo size (docs/bi.md);
 - school_daily_attendance: a school day's categories add up to its possible sessions, and
   the schools of one date add up to the LA's daily figures (the DfE publishes those). A
   count of 1 to 4 sessions on one day is 1 to 4 pupils, so it is withheld (primary) as well
@@ -113,6 +113,11 @@ def public_tier(con: duckdb.DuckDBPyConnection) -> PublicTier:
     """The public tables of the publication open in `con`. Raises DisclosureRefused (and
     returns nothing to write) when the audit cannot be passed."""
     tables = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
+    # School rows by characteristic stay in the restricted tier (docs/bi.md): audited with
+    # them, the LP rule withheld every figure of the SEN marts and this one at demo size.
+    tables["attendance_by_characteristic"] = [
+        r for r in tables["attendance_by_characteristic"] if r["level"] == "la"
+    ]
     enrolments = read_rows(con, "pupil_attendance", "urn, upn, academic_year")
     feed = read_rows(con, "dfe_daily_attendance", "urn, attendance_date")
     withheld = {

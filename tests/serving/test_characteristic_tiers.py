@@ -1,6 +1,6 @@
 """attendance_by_characteristic in its two tiers, on the published generator LA
 (`published`): the restricted tier whole and equal to the generator's truth; the public tier
-with no count of 1 to 4 shown, every shown count true, and no withheld count that the sums
+(LA rows only: docs/bi.md) with no count of 1 to 4 shown, every shown count true, and no withheld count that the sums
 an outsider knows can narrow, audited together with attendance_by_sen and
 attendance_by_sen_need (whose rows its sen_provision rows repeat). The sums are written out
 here again, from the generator's record, not taken from serving/public_tier.py.
@@ -107,6 +107,7 @@ def test_the_public_tier_shows_no_count_the_audit_can_narrow(
                 ((*key, "persistent_absence_enrolments"), (*key, "enrolments")),
             ]
     assert secondary > 0, "no complement was needed: the data tests nothing"
+    assert {r["level"] for r in tables["char"]} == {"la"}, "school rows stay restricted"
     assert audit(Disclosure(values, frozenset(withheld), _sums(values), ordered), THRESHOLD) == []
 
 

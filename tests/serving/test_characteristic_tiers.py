@@ -1,9 +1,9 @@
 """attendance_by_characteristic in its two tiers, on the published generator LA
 (`published`): the restricted tier whole and equal to the generator's truth; the public tier
-(LA rows only: docs/bi.md) with no count of 1 to 4 shown, every shown count true, and no withheld count that the sums
-an outsider knows can narrow, audited together with attendance_by_sen and
-attendance_by_sen_need (whose rows its sen_provision rows repeat). The sums are written out
-here again, from the generator's record, not taken from serving/public_tier.py.
+(LA rows only: docs/bi.md) with no count of 1 to 4 shown, every shown count true, and no
+withheld count that the sums an outsider knows can narrow, audited together with
+attendance_by_sen and attendance_by_sen_need (whose rows its sen_provision rows repeat). The
+sums are written out here again, from the generator's record, not taken from serving/public_tier.py.
 
 The protection (docs/bi.md): a withheld count's feasible interval reaches zero or is at
 least 5 wide."""
@@ -113,9 +113,10 @@ def test_the_public_tier_shows_no_count_the_audit_can_narrow(
 
 def _sums(values: dict[tuple, int]) -> list[Sum]:
     """What an outsider knows: each school's roll (and its persistent and severe counts, as
-    the DfE publishes them) unless 1 to 4 or the school has one SEN provision; every group's schools add up to the LA row; a
-    characteristic's groups to the area's `all` row; the needs of a provision to its row;
-    a sen_provision group is that provision's attendance_by_sen row."""
+    the DfE publishes them) unless 1 to 4 or the school has one SEN provision; every group's
+    schools add up to the LA row; a characteristic's groups to the area's `all` row; the
+    needs of a provision to its row; a sen_provision group is that provision's
+    attendance_by_sen row."""
     sums: list[Sum] = []
     parts: dict[tuple, list[tuple]] = defaultdict(list)
     for cell in values:

@@ -1,5 +1,6 @@
-"""The short account of a publication that people read first: rates, SEN gap, quarantine, where
-to look. Read from the published folder alone."""
+"""The short account of a publication that people read first: rates (for all pupils on roll,
+and DfE-comparable for compulsory school age only), SEN gap, quarantine, where to look. Read
+from the published folder alone."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from publication.record import PublicationRecord, read_record
+from serving.reports import headlines
 
 
 @dataclass(frozen=True)
@@ -20,15 +22,25 @@ class RunSummary:
     files_rejected: int
     published: Path
     database: str
+    # The DfE-comparable headline: pupils of compulsory school age only.
+    comparable: headlines.Headline | None = None
 
     def render(self) -> str:
         lines = [
             f"Published marts as of {self.as_of}: {self.published}",
             f"  DuckDB file: {self.published / self.database}",
             f"  Parquet:     {self.published / 'parquet' / 'current'} (version {self.version})",
-            f"Enrolments: {self.enrolments}",
-            f"Attendance rate: {self.attendance_rate:.2%}",
-            "Persistent absence by SEN provision:",
+            f"Enrolments: {self.enrolments} ({headlines.ALL_PUPILS_SHORT}, including those "
+            "below or above compulsory school age)",
+            f"Attendance rate: {self.attendance_rate:.2%} ({headlines.ALL_PUPILS_SHORT})",
+        ]
+        if self.comparable is not None:
+            lines.append(
+                f"DfE-comparable headline ({headlines.COMPULSORY}): "
+                + headlines.one_line(self.comparable)
+            )
+        lines += [
+            f"Persistent absence by SEN provision ({headlines.ALL_PUPILS_SHORT}):",
         ]
         names = {"N": "no SEN", "K": "SEN support", "E": "EHC plan"}
         for provision in ("N", "K", "E"):
@@ -62,6 +74,7 @@ def summarise(published: Path, record: PublicationRecord | None = None) -> RunSu
                 """
             ).fetchall()
         }
+        comparable = headlines.headline(con, compulsory_only=True)
     return RunSummary(
         as_of,
         record.version,
@@ -72,4 +85,5 @@ def summarise(published: Path, record: PublicationRecord | None = None) -> RunSu
         record.files_rejected,
         published,
         record.database,
+        comparable,
     )

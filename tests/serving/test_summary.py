@@ -13,7 +13,7 @@ import pytest
 from publication.record import read_record
 from serving.summary import summarise
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_reports
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,30 @@ def test_it_reads_the_published_folder_alone_and_the_record_it_is_given(
 def test_there_is_no_summary_before_the_first_publication(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no publication"):
         summarise(tmp_path)
+
+
+def test_the_dfe_comparable_headline_counts_compulsory_school_age_only(
+    published: Path, serving_la: SyntheticLA
+) -> None:
+    """Beside the all-pupil figures, compulsory school age only (5 to 15 on 31 August before
+    the year, from the generated dates of birth), each line saying whom it counts."""
+    last = serving_la.config.school_days - 1
+    want = truth_reports.headline(serving_la, last, {s.urn for s in serving_la.schools}, True)
+    everyone = truth_reports.headline(serving_la, last, {s.urn for s in serving_la.schools})
+    assert 0 < want["enrolments"] < everyone["enrolments"]
+    summary = summarise(published)
+    top = summary.comparable
+    assert top is not None
+    assert (top.enrolments, top.possible_sessions, top.attended_sessions) == (
+        want["enrolments"],
+        want["possible"],
+        want["attended"],
+    )
+    assert (top.persistent_absence, top.severe_absence) == (want["persistent"], want["severe"])
+    text = summary.render()
+    assert "all pupils on roll, including those below or above compulsory school age" in text
+    line = next(x for x in text.splitlines() if x.startswith("DfE-comparable headline"))
+    assert "compulsory school age only" in line.lower()
+    assert f"{want['enrolments']:,} enrolments" in line
+    assert f"attendance {want['attended'] / want['possible']:.1%}" in line
+    assert f"severe absence {want['severe'] / want['enrolments']:.1%}" in line

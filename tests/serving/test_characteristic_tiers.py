@@ -17,8 +17,9 @@ import pytest
 from publication.publish import PUBLISHED_DB
 from serving.disclosure_audit import Disclosure, Sum, audit
 from serving.public_tier import public_tier
+from serving.reports.cohorts import cohort_rows
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_characteristics
 from tests.support.marts import assert_matches, rows
 from tests.support.truth_characteristics import CHARACTERISTICS, group_of
 
@@ -143,3 +144,34 @@ def _sums(values: dict[tuple, int]) -> list[Sum]:
             # row is its roll, published elsewhere whatever this table does.
             sums.append(Sum(tuple(cells)))
     return sums
+
+
+def test_a_schools_cohort_rows_are_its_restricted_rows_named_and_in_order(
+    published: Path, serving_la: SyntheticLA
+) -> None:
+    """What the targeting pack shows: every group of the school (small ones included) with
+    the truth's figures, `all` first, flags Yes before No."""
+    expected = truth_characteristics.expected_attendance_by_characteristic(
+        serving_la, serving_la.config.school_days - 1
+    )
+    urn = serving_la.schools[0].urn
+    with duckdb.connect(str(published / PUBLISHED_DB), read_only=True) as con:
+        got = cohort_rows(con, "school", urn)
+        assert cohort_rows(con, "school", "999999") == []
+    year = next(k[2] for k in expected if k[1] == urn)
+    assert {(r.characteristic, r.group_value) for r in got} == {
+        k[3:] for k in expected if k[:3] == ("school", urn, year)
+    }
+    for row in got:
+        want = expected[("school", urn, year, row.characteristic, row.group_value)]
+        assert (row.enrolments, row.persistent_absence_enrolments) == (
+            want["enrolments"],
+            want["persistent_absence_enrolments"],
+        )
+        assert row.severe_absence_enrolments == want["severe_absence_enrolments"]
+    assert (got[0].characteristic_label, got[0].group_label) == ("All pupils", "All pupils")
+    assert [r.characteristic for r in got] == sorted(
+        (r.characteristic for r in got), key=list(CHARACTERISTICS).index
+    )
+    fsm = [r.group_label for r in got if r.characteristic == "fsm_eligible"]
+    assert fsm == ["Yes", "No"]

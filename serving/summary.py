@@ -36,7 +36,7 @@ class RunSummary:
         ]
         if self.comparable is not None:
             lines.append(
-                f"DfE-comparable headline ({headlines.COMPULSORY}): "
+                f"DfE-comparable headline ({headlines.COMPULSORY_SHORT}): "
                 + headlines.one_line(self.comparable)
             )
         lines += [

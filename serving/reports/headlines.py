@@ -15,7 +15,7 @@ ALL_PUPILS = "All pupils on roll, including those below or above compulsory scho
 COMPULSORY = "Compulsory school age only (5 to 15), as DfE's national statistics"
 # The same two, short, for one line of a console or a table heading.
 ALL_PUPILS_SHORT = "all pupils on roll"
-COMPULSORY_SHORT = "DfE-comparable: compulsory school age only"
+COMPULSORY_SHORT = "compulsory school age only, 5 to 15, as in DfE's national statistics"
 
 
 @dataclass(frozen=True)

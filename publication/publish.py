@@ -44,12 +44,12 @@ PUBLISHED_MARTS = (
     "pupils_for_support",
     "attendance_by_sen",
     "attendance_by_sen_need",
-    "attendance_by_characteristic",
     "school_daily_attendance",
     "school_daily_reasons",
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    "attendance_by_characteristic",
     # Operational (restricted): every file read and every row quarantined (MARTS.md).
     "ingest_audit",
     "quarantine",

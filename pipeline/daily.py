@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.run_info import RunInfo
-from publication.record import PublicationRecord, PublishingRun, read_record
+from publication.record import PublicationRecord, PublishingRun, published_parquet, read_record
 from warehouse.alerts import FILE_REJECTED, MISSING_EXTRACT, STALE_FEED, record_alert
 from warehouse.build_stamp import check_build_stamp, clear_build_stamp, write_build_stamp
 from warehouse.locations import Locations
@@ -113,7 +113,11 @@ def build(run: RunInfo) -> dict[str, Any]:
             raise AirflowSkipException(reason)
         cutoff = cutoff_for(locations, run)
         clear_build_stamp(locations.work)
-        build_marts(locations.warehouse_db, locations.work, cutoff=cutoff)
+        # The action list marks what is new since the list readers last received.
+        previous = published_parquet(locations.published, "pupils_for_support")
+        build_marts(
+            locations.warehouse_db, locations.work, cutoff=cutoff, previous_support_list=previous
+        )
         write_build_stamp(locations.work, run.run_id, cutoff)
     return {"register_day": _iso(run.register_day), "cutoff": cutoff}
 

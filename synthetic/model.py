@@ -204,6 +204,9 @@ def build_la(config: GeneratorConfig) -> SyntheticLA:
     for enrolment in enrolments:
         _register(la, enrolment, rng)
     _close_school_for_a_day(la)
+    from synthetic.action_list_cases import add_action_list_cases
+
+    add_action_list_cases(la)
     return la
 
 

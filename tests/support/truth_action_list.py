@@ -58,24 +58,12 @@ def _longest_unauthorised_runs(marks: dict) -> Counter:
 
 
 def expected_offsite_counts(la: SyntheticLA, last_day_index: int) -> dict[tuple, dict]:
-    """(urn, academic_year) -> K and B sessions, and the pupils with any, year to date."""
-    counts: dict[tuple, dict] = {}
-    for (urn, upn, day, _session), code in la.marks_known_after(last_day_index).items():
+    """(urn, academic_year) -> K and B sessions year to date (schools with any)."""
+    counts: dict[tuple, Counter] = defaultdict(Counter)
+    for (urn, _upn, day, _session), code in la.marks_known_after(last_day_index).items():
         if code in ("K", "B"):
-            row = counts.setdefault(
-                (urn, academic_year(day)), {"K": 0, "B": 0, "K_pupils": set(), "B_pupils": set()}
-            )
-            row[code] += 1
-            row[f"{code}_pupils"].add(upn)
-    return {
-        key: {
-            "k_sessions": row["K"],
-            "b_sessions": row["B"],
-            "k_pupils": len(row["K_pupils"]),
-            "b_pupils": len(row["B_pupils"]),
-        }
-        for key, row in counts.items()
-    }
+            counts[(urn, academic_year(day))][code] += 1
+    return {key: {"k_sessions": row["K"], "b_sessions": row["B"]} for key, row in counts.items()}
 
 
 def expected_pupils_for_support(
@@ -109,9 +97,7 @@ def expected_pupils_for_support(
     listed = {}
     for key, row in attendance.items():
         weeks = weekly.get(key, Counter())
-        best = max(
-            (sum(weeks[w] for w in range(start, start + 10)) for start in weeks), default=0
-        )
+        best = max((sum(weeks[w] for w in range(start, start + 10)) for start in weeks), default=0)
         flags = {
             "persistent_absence": row["is_persistent_absence"],
             "severe_absence": row["is_severe_absence"],

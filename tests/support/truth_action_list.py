@@ -37,7 +37,7 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _longest_unauthorised_runs(marks: dict) -> Counter:
+def longest_unauthorised_runs(marks: dict) -> Counter:
     """(urn, upn, academic_year) -> the longest run of consecutive possible sessions all
     unauthorised (sessions not possible for the pupil skipped; a run ends with the year)."""
     by_enrolment: dict[tuple, list] = defaultdict(list)
@@ -92,7 +92,7 @@ def expected_pupils_for_support(
             unresolved[key].append(day)
         if code == "C2" and _monday(day) in recent_weeks.get(urn, set()):
             c2_weeks[key].add(_monday(day))
-    runs = _longest_unauthorised_runs(marks)
+    runs = longest_unauthorised_runs(marks)
     school = {s.urn: s for s in la.schools}
     listed = {}
     for key, row in attendance.items():

@@ -176,8 +176,8 @@ episode_sessions as (
         on
             episodes.urn = sessions.urn
             and episodes.upn = sessions.upn
-            and sessions.session_key >= episodes.start_key
-            and (episodes.ended_by_key is null or sessions.session_key < episodes.ended_by_key)
+            and episodes.start_key <= sessions.session_key
+            and (episodes.ended_by_key is null or episodes.ended_by_key > sessions.session_key)
     where sessions.is_possible
 
 ),
@@ -355,10 +355,10 @@ ranked as (
                     when listed.persistent_absence then 6
                     when listed.part_time_timetable then 7
                     else 8
-                end,
+                end asc,
                 listed.overall_absence_rate desc,
-                listed.urn,
-                listed.upn
+                listed.urn asc,
+                listed.upn asc
         ) as priority,
         previous_list.urn is null
         or (listed.persistent_absence and not previous_list.persistent_absence)

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.run_info import RunInfo
-from publication.record import PublicationRecord, PublishingRun, published_parquet, read_record
+from publication.previous_list import previous_support_list
+from publication.record import PublicationRecord, PublishingRun, read_record
 from warehouse.alerts import FILE_REJECTED, MISSING_EXTRACT, STALE_FEED, record_alert
 from warehouse.build_stamp import check_build_stamp, clear_build_stamp, write_build_stamp
 from warehouse.locations import Locations
@@ -114,7 +115,7 @@ def build(run: RunInfo) -> dict[str, Any]:
         cutoff = cutoff_for(locations, run)
         clear_build_stamp(locations.work)
         # The action list marks what is new since the list readers last received.
-        previous = published_parquet(locations.published, "pupils_for_support")
+        previous = previous_support_list(locations.published, run.register_day)
         build_marts(
             locations.warehouse_db, locations.work, cutoff=cutoff, previous_support_list=previous
         )

@@ -24,6 +24,9 @@ class RunSummary:
     database: str
     # The DfE-comparable headline: pupils of compulsory school age only.
     comparable: headlines.Headline | None = None
+    # The action list: pupils listed, and those new since the previous publication.
+    listed: int = 0
+    newly_listed: int = 0
 
     def render(self) -> str:
         lines = [
@@ -46,6 +49,10 @@ class RunSummary:
         for provision in ("N", "K", "E"):
             count, rate = self.persistent_absence_by_sen.get(provision, (0, 0.0))
             lines.append(f"  {provision} ({names[provision]}): {rate:.1%} of {count} enrolments")
+        lines.append(
+            f"Action list: {self.listed} pupils listed, {self.newly_listed} newly listed "
+            "since the previous publication"
+        )
         lines.append(
             f"Quarantined rows: {self.rows_quarantined}; rejected files: {self.files_rejected}"
         )
@@ -75,6 +82,9 @@ def summarise(published: Path, record: PublicationRecord | None = None) -> RunSu
             ).fetchall()
         }
         comparable = headlines.headline(con, compulsory_only=True)
+        listed, newly_listed = con.execute(
+            "select count(*), count(*) filter (where newly_listed) from pupils_for_support"
+        ).fetchone()
     return RunSummary(
         as_of,
         record.version,
@@ -86,4 +96,6 @@ def summarise(published: Path, record: PublicationRecord | None = None) -> RunSu
         published,
         record.database,
         comparable,
+        listed,
+        newly_listed,
     )

@@ -224,6 +224,10 @@ def build_la(config: GeneratorConfig) -> SyntheticLA:
         _register(la, enrolment, rng)
     _close_school_for_a_day(la)
     change_characteristics(la)
+    # Imported here: the cases module builds on this one's classes.
+    from synthetic.action_list_cases import add_action_list_cases
+
+    add_action_list_cases(la)
     return la
 
 

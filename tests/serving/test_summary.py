@@ -13,7 +13,7 @@ import pytest
 from publication.record import read_record
 from serving.summary import summarise
 from synthetic import SyntheticLA
-from tests.support import truth, truth_reports
+from tests.support import truth, truth_action_list, truth_reports
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,8 @@ def test_quarantined_rows_and_rejected_files_are_the_ingest_audits(published: Pa
     assert quarantined > 0
 
 
-def test_the_rendered_summary_shows_each_figure(published: Path) -> None:
+def test_the_rendered_summary_shows_each_figure(published: Path, serving_la: SyntheticLA) -> None:
+    last_day = serving_la.config.school_days - 1
     summary = summarise(published)
     text = summary.render()
     assert f"Enrolments: {summary.enrolments}" in text
@@ -65,6 +66,10 @@ def test_the_rendered_summary_shows_each_figure(published: Path) -> None:
     for provision, (count, share) in summary.persistent_absence_by_sen.items():
         assert f"  {provision} (" in text and f"{share:.1%} of {count} enrolments" in text
     assert f"Quarantined rows: {summary.rows_quarantined}; rejected files: 0" in text
+    # The first publication: every pupil on the action list is new (the truth's count).
+    listed = len(truth_action_list.expected_pupils_for_support(serving_la, last_day))
+    assert (summary.listed, summary.newly_listed) == (listed, listed) != (0, 0)
+    assert f"Action list: {listed} pupils listed, {listed} newly listed" in text
     record = read_record(published)
     assert record is not None and f"(version {record.version})" in text
 

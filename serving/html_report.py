@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from serving.reports import figures
+from serving.reports import figures, headlines
 from serving.reports.charts import figure
 from warehouse.files import write_text_atomically
 from warehouse.permissions import make_folders
@@ -47,8 +47,8 @@ def write_html_reports(published_db: Path, folder: Path) -> list[Path]:
 
 def render(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
     as_of = con.execute("select cast(max(as_of) as varchar) from pupil_attendance").fetchone()[0]
-    top = figures.headline(con, area)
-    all_pupils = top.persistent_absence / top.enrolments if top.enrolments else None
+    top, comparable = headlines.both(con, area.urns)
+    all_pupils = top.persistent_absence_rate
     charts = (
         figures.weekly(con, area),
         figures.reasons(con, area),
@@ -74,20 +74,35 @@ true count, small ones included: this report is for the LA's attendance hub and 
 not for wider sharing.</p></header>
 <main>
 <section aria-labelledby="headline-heading"><h2 id="headline-heading">In short</h2>
-{_headline(top)}</section>
+{_headline(top, comparable)}</section>
 {sections}
 </main>
 </body></html>
 """
 
 
-def _headline(top: figures.Headline) -> str:
-    rate = top.attended_sessions / top.possible_sessions if top.possible_sessions else None
-    items = (
-        ("Enrolments", f"{top.enrolments:,}"),
-        ("Attendance rate", "no sessions yet" if rate is None else f"{rate:.1%}"),
-        ("Persistently absent", f"{top.persistent_absence:,}"),
-        ("Severely absent", f"{top.severe_absence:,}"),
+def _headline(top: headlines.Headline, comparable: headlines.Headline) -> str:
+    """Both populations side by side, each column saying whom it counts."""
+    measures = (
+        ("Enrolments", lambda h: f"{h.enrolments:,}"),
+        ("Attendance rate", lambda h: headlines.percent(h.attendance_rate)),
+        ("Overall absence rate", lambda h: headlines.percent(h.absence_rate)),
+        ("Persistently absent", lambda h: f"{h.persistent_absence:,}"),
+        ("Persistent absence rate", lambda h: headlines.percent(h.persistent_absence_rate)),
+        ("Severely absent", lambda h: f"{h.severe_absence:,}"),
+        ("Severe absence rate", lambda h: headlines.percent(h.severe_absence_rate)),
     )
-    rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in items)
-    return f'<dl id="headline">{rows}</dl>'
+    rows = "".join(
+        f'<tr><th scope="row">{name}</th><td>{shown(top)}</td><td>{shown(comparable)}</td></tr>'
+        for name, shown in measures
+    )
+    return (
+        "<p>Two populations: every pupil on roll, and pupils of compulsory school age only "
+        "(5 to 15 on the 31 August before the year), as the DfE's national statistics count "
+        "them. Compare the second column with national figures.</p>"
+        '<table id="headline-table"><caption>Headline figures, this year to date</caption>'
+        '<thead><tr><th scope="col">Measure</th>'
+        f'<th scope="col">{html.escape(top.population)}</th>'
+        f'<th scope="col">{html.escape(comparable.population)} (DfE-comparable)</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )

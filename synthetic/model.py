@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from ingestion.rules.upn import make_upn
+from synthetic.characteristics import FLAGS, change_characteristics
 
 # Extracts are stamped in UK local time; September to October is British Summer Time.
 UK_SUMMER = timezone(timedelta(hours=1))
@@ -110,6 +111,17 @@ class Enrolment:
     child_protection_plan: bool
     # (first school day index it applies from, status); the first entry applies from the start
     sen_history: list[tuple[int, SenStatus]] = field(default_factory=list)
+    # (first school day index it applies from, flag, value): FSM, looked after, child in need
+    # or child protection plan changing during the period (synthetic/characteristics.py).
+    flag_changes: list[tuple[int, str, bool]] = field(default_factory=list)
+
+    def flags_on(self, day_index: int) -> dict[str, bool]:
+        """The four flags as the MIS holds them on `day_index`."""
+        flags = {flag: getattr(self, flag) for flag in FLAGS}
+        for from_day, flag, value in sorted(self.flag_changes):
+            if from_day <= day_index:
+                flags[flag] = value
+        return flags
 
     def sen_on(self, day_index: int) -> SenStatus:
         status = self.sen_history[0][1]
@@ -155,6 +167,13 @@ class SyntheticLA:
     enrolments: list[Enrolment]
     days: list[date]
     marks: dict[MarkKey, Mark]
+    # urn -> (first school day index, optional pupils column the school's extracts leave out
+    # from that day on) (synthetic/characteristics.py).
+    columns_left_out: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def left_out(self, urn: str, day_index: int) -> set[str]:
+        """The optional pupils columns the school's extract of `day_index` does not have."""
+        return {c for d, c in self.columns_left_out.get(urn, []) if d <= day_index}
 
     def extract_time(self, day_index: int) -> datetime:
         return datetime.combine(self.days[day_index], time(16, 5), UK_SUMMER)
@@ -204,6 +223,11 @@ def build_la(config: GeneratorConfig) -> SyntheticLA:
     for enrolment in enrolments:
         _register(la, enrolment, rng)
     _close_school_for_a_day(la)
+    change_characteristics(la)
+    # Imported here: the cases module builds on this one's classes.
+    from synthetic.action_list_cases import add_action_list_cases
+
+    add_action_list_cases(la)
     return la
 
 

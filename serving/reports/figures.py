@@ -49,15 +49,6 @@ class Area:
         return f"{self.level}_{self.code}.html"
 
 
-@dataclass(frozen=True)
-class Headline:
-    enrolments: int
-    possible_sessions: int
-    attended_sessions: int
-    persistent_absence: int
-    severe_absence: int
-
-
 def areas(con: duckdb.DuckDBPyConnection) -> list[Area]:
     """Every LA of the schools reference, then every school with school days, by URN."""
     found = []
@@ -77,17 +68,6 @@ def areas(con: duckdb.DuckDBPyConnection) -> list[Area]:
         title = f"{name} (URN {urn})" if name else f"School with URN {urn}"
         found.append(Area("school", urn, title, (urn,)))
     return found
-
-
-def headline(con: duckdb.DuckDBPyConnection, area: Area) -> Headline:
-    row = con.execute(
-        "select count(*), coalesce(sum(possible_sessions), 0),"
-        " coalesce(sum(present_sessions + aea_sessions), 0),"
-        " count(*) filter (where is_persistent_absence), count(*) filter (where is_severe_absence)"
-        " from pupil_attendance where list_contains(?, urn)",
-        [list(area.urns)],
-    ).fetchone()
-    return Headline(*(int(v) for v in row))
 
 
 def weekly(con: duckdb.DuckDBPyConnection, area: Area) -> Chart:

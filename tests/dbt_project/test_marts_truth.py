@@ -79,6 +79,21 @@ def test_the_data_has_every_case_the_marts_must_handle(la: SyntheticLA) -> None:
     assert any(len(e.sen_history) > 1 for e in la.enrolments), "an SEN status changes"
     upns = [e.upn for e in la.enrolments]
     assert len(upns) > len(set(upns)), "a pupil moves school"
+    changed = {flag for e in la.enrolments for _, flag, _ in e.flag_changes}
+    assert changed == {"fsm_eligible", "looked_after", "child_in_need", "child_protection_plan"}
+    left_out = {c for columns in la.columns_left_out.values() for _, c in columns}
+    assert left_out == {"looked_after", "child_protection_plan"}
+    pupils = truth.expected_pupil_attendance(la, LAST_DAY)
+    by_upn = {(e.urn, e.upn): e for e in la.enrolments}
+    # A looked-after status kept after the column went, and a plan never stated.
+    assert any(
+        r["looked_after"] and "looked_after" in la.left_out(k[0], LAST_DAY)
+        for k, r in pupils.items()
+    )
+    assert any(
+        by_upn[k[:2]].child_protection_plan and not r["child_protection_plan"]
+        for k, r in pupils.items()
+    )
     marks = la.marks_known_after(LAST_DAY)
     assert "#" in marks.values() and "X" in marks.values()
     # Blank (not yet taken) marks are filled by the next extract, so they occur only on the

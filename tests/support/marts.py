@@ -9,7 +9,14 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import truth, truth_dfe, truth_feed, truth_schools
+from tests.support import (
+    truth,
+    truth_action_list,
+    truth_characteristics,
+    truth_dfe,
+    truth_feed,
+    truth_schools,
+)
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
@@ -26,6 +33,7 @@ MARTS = (
     "pupils_for_support",
     "attendance_by_sen",
     "attendance_by_sen_need",
+    "attendance_by_characteristic",
     "school_daily_attendance",
     "school_daily_reasons",
     "schools",
@@ -48,6 +56,13 @@ KEYS = {
         "sen_provision",
         "sen_primary_need",
     ),
+    "attendance_by_characteristic": (
+        "level",
+        "area",
+        "academic_year",
+        "characteristic",
+        "group_value",
+    ),
     "school_daily_attendance": ("urn", "session_date"),
     "school_daily_reasons": ("urn", "session_date", "register_code", "category"),
     "schools": ("urn",),
@@ -58,9 +73,10 @@ KEYS = {
 TRUTH = {
     "pupil_attendance": truth.expected_pupil_attendance,
     "absence_episodes": truth.expected_absence_episodes,
-    "pupils_for_support": truth.expected_pupils_for_support,
+    "pupils_for_support": truth_action_list.expected_pupils_for_support,
     "attendance_by_sen": truth.expected_attendance_by_sen,
     "attendance_by_sen_need": truth.expected_attendance_by_sen_need,
+    "attendance_by_characteristic": (truth_characteristics.expected_attendance_by_characteristic),
     "school_daily_attendance": truth.expected_school_daily_attendance,
     "school_daily_reasons": truth.expected_school_daily_reasons,
     "schools": truth_schools.expected_schools,

@@ -1,8 +1,9 @@
 """One school's targeting meeting pack as a self-contained HTML page (inline CSS and SVG, no
 script, nothing fetched), printable to A4 (serving/packs/style.py).
 
-Its parts, each a sheet on paper: the cover (who may receive it, the headline figures), the
-pupils to discuss, the weekly trend, part-time timetables and off-site provision with the
+Its parts, each starting a sheet on paper: the cover (who may receive it, the headline
+counts), the pupils to discuss and those newly listed, the school's
+cohorts beside the LA's, the weekly trend, part-time timetables, off-site provision and the
 N codes left unresolved, and a blank table for the actions agreed at the meeting.
 """
 
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 from serving.packs.listed import Listed, ListedPupil
 from serving.packs.provision import CodeSessions
 from serving.packs.style import STYLE
+from serving.packs.tables import cohort_table, pupil_table
 from serving.reports.charts import Chart, figure
-from serving.reports.figures import Headline
+from serving.reports.cohorts import CohortRow
 
 AGREED_ACTION_ROWS = 8
 AUDIENCE = (
@@ -30,8 +32,9 @@ class Pack:
     urn: str
     title: str  # the school's name and URN
     as_of: str
-    headline: Headline
     listed: Listed
+    school_cohorts: list[CohortRow]
+    la_cohorts: list[CohortRow]
     weekly: Chart
     provision: tuple[CodeSessions, ...]
 
@@ -40,11 +43,13 @@ def render(pack: Pack) -> str:
     title = html.escape(pack.title)
     parts = (
         _part("pupils", "Pupils to discuss", _pupils(pack.listed)),
+        _part("cohorts", "Cohorts", _cohorts(pack)),
         _part("trend", "Attendance week by week", _trend(pack.weekly)),
         _part(
             "registers",
             "Part-time timetables, off-site provision and unresolved N codes",
-            _provision(pack.provision) + _unresolved(pack.listed.unresolved_n),
+            _provision(pack.provision, pack.listed.part_time)
+            + _unresolved(pack.listed.unresolved_n),
         ),
         _part("actions", "Agreed actions", _actions()),
     )
@@ -55,11 +60,11 @@ def render(pack: Pack) -> str:
 <style>{STYLE}</style></head><body>
 <header><h1>{title}: targeting meeting pack</h1>
 <p class="restricted" id="audience">{html.escape(AUDIENCE)}</p>
-<p>Figures as of {html.escape(pack.as_of)}, this academic year to date, for every pupil on
-the school's roll (all ages). Every figure is the true count.</p></header>
+<p>Figures as of {html.escape(pack.as_of)}, this academic year to date. Every figure is the
+true count, small ones included.</p></header>
 <main>
 <section aria-labelledby="headline-heading"><h2 id="headline-heading">In short</h2>
-{_headline(pack.headline, pack.listed)}</section>
+{_headline(pack)}</section>
 {"".join(parts)}
 </main>
 </body></html>
@@ -73,53 +78,44 @@ def _part(key: str, heading: str, body: str) -> str:
     )
 
 
-def _headline(top: Headline, listed: Listed) -> str:
-    rate = top.attended_sessions / top.possible_sessions if top.possible_sessions else None
+def _headline(pack: Pack) -> str:
+    # The counts of this year's cohorts (attendance_by_characteristic): every pupil on roll,
+    # and those of compulsory school age, the population the DfE's figures count.
+    groups = {(r.characteristic, r.group_value): r for r in pack.school_cohorts}
+    every = groups.get(("all", "all"))
+    compulsory = groups.get(("compulsory_school_age", "true"))
     items = (
-        ("Pupils on roll (enrolments)", f"{top.enrolments:,}"),
-        ("Attendance rate", "no sessions yet" if rate is None else f"{rate:.1%}"),
-        ("Persistently absent", f"{top.persistent_absence:,}"),
-        ("Severely absent", f"{top.severe_absence:,}"),
-        ("Pupils on the action list", f"{len(listed.pupils):,}"),
+        ("Pupils on roll (enrolments, all ages)", every.enrolments if every else 0),
+        ("Of compulsory school age (5 to 15)", compulsory.enrolments if compulsory else 0),
+        ("Persistently absent (all ages)", every.persistent_absence_enrolments if every else 0),
+        ("Severely absent (all ages)", every.severe_absence_enrolments if every else 0),
+        ("Pupils on the action list", len(pack.listed.pupils)),
+        ("Newly listed since the last publication", len(pack.listed.newly_listed)),
     )
-    rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in items)
+    rows = "".join(f"<dt>{name}</dt><dd>{value:,}</dd>" for name, value in items)
     return f'<dl id="headline">{rows}</dl>'
 
 
 def _pupils(listed: Listed) -> str:
     return (
-        "<p>Each pupil is listed once, in the first list that applies, highest absence "
-        "first; every reason the pupil is on the LA's action list is given.</p>"
-        + _pupil_table("severe", "Severely absent (50% or more of sessions missed)", listed.severe)
-        + _pupil_table(
+        "<p>Each pupil is listed once, in the first list that applies, in the order of the "
+        "LA's action list (priority 1 = act first); every reason the pupil is listed is "
+        "given. New: listed since the last publication, or with a new reason.</p>"
+        + pupil_table("severe", "Severely absent (50% or more of sessions missed)", listed.severe)
+        + pupil_table(
             "persistent",
             "Persistently absent (10% to under 50% of sessions missed)",
             listed.persistent,
         )
-        + _pupil_table("other", "On the action list for another reason", listed.other)
+        + pupil_table("other", "On the action list for another reason", listed.other)
+        + pupil_table("new", "Newly listed since the last publication", listed.newly_listed)
     )
 
 
-def _pupil_table(key: str, caption: str, pupils: tuple[ListedPupil, ...]) -> str:
-    heading = f'<h3 id="{key}-heading">{html.escape(caption)}</h3>'
-    if not pupils:
-        return heading + f'<p id="{key}-none">No pupil.</p>'
-    head = (
-        '<tr><th scope="col">UPN</th><th scope="col">Year</th><th scope="col">SEN</th>'
-        '<th scope="col" class="number">Possible sessions</th>'
-        '<th scope="col" class="number">Absence</th><th scope="col">Why listed</th></tr>'
-    )
-    body = "".join(
-        f'<tr><th scope="row">{html.escape(p.upn)}</th><td>{html.escape(p.ncy or "")}</td>'
-        f"<td>{html.escape(p.sen_provision or '')}</td>"
-        f'<td class="number">{p.possible_sessions:,}</td>'
-        f'<td class="number">{p.absence_percent}</td>'
-        f"<td><ul>{''.join(f'<li>{html.escape(r)}.</li>' for r in p.reasons)}</ul></td></tr>"
-        for p in pupils
-    )
+def _cohorts(pack: Pack) -> str:
     return (
-        f'{heading}<table id="{key}-table" aria-labelledby="{key}-heading">'
-        f"<thead>{head}</thead><tbody>{body}</tbody></table>"
+        "<p>Every pupil on roll in their latest group, the school beside the LA.</p>"
+        + cohort_table(pack.school_cohorts, pack.la_cohorts)
     )
 
 
@@ -127,7 +123,7 @@ def _trend(weekly: Chart) -> str:
     return f"<p>{html.escape(weekly.note)}</p>{figure(weekly, table_open=True)}"
 
 
-def _provision(codes: tuple[CodeSessions, ...]) -> str:
+def _provision(codes: tuple[CodeSessions, ...], part_time: tuple[ListedPupil, ...]) -> str:
     rows = "".join(
         f'<tr><th scope="row">{html.escape(c.label)}</th><td class="number">{c.sessions:,}</td>'
         f'<td class="number">{c.days:,}</td></tr>'
@@ -141,6 +137,9 @@ def _provision(codes: tuple[CodeSessions, ...]) -> str:
         '<th scope="col">Register code</th><th scope="col" class="number">Sessions</th>'
         '<th scope="col" class="number">School days</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>"
+        + pupil_table(
+            "part-time", "On a part-time timetable (C2) in each of the last school weeks", part_time
+        )
     )
 
 
@@ -168,7 +167,7 @@ def _unresolved(pupils: tuple[ListedPupil, ...]) -> str:
 
 
 def _actions() -> str:
-    blank = "<tr>" + '<td><span class="blank"></span></td>' * 4 + "</tr>"
+    blank = "<tr>" + "<td></td>" * 4 + "</tr>"
     return (
         "<p>Written in at the meeting: what the school, the LA and others will do, for which "
         "pupils or cohorts, and when it is reviewed.</p>"

@@ -10,7 +10,7 @@ import duckdb
 from serving.packs.listed import listed
 from serving.packs.page import Pack, render
 from serving.packs.provision import provision
-from serving.reports import figures
+from serving.reports import cohorts, figures
 from warehouse.files import write_text_atomically
 from warehouse.permissions import make_folders
 
@@ -20,20 +20,28 @@ def write_targeting_packs(published_db: Path, folder: Path) -> list[Path]:
     make_folders(folder)
     written = []
     with duckdb.connect(str(published_db), read_only=True) as con:
-        as_of = con.execute("select cast(max(as_of) as varchar) from pupil_attendance").fetchone()
+        (as_of,) = con.execute(
+            "select cast(max(as_of) as varchar) from pupil_attendance"
+        ).fetchone()
         for area in figures.areas(con):
-            if area.level != "school":
-                continue
-            pack = Pack(
-                urn=area.code,
-                title=area.title,
-                as_of=str(as_of[0]),
-                headline=figures.headline(con, area),
-                listed=listed(con, area.code),
-                weekly=figures.weekly(con, area),
-                provision=provision(con, area.code),
-            )
-            path = folder / f"{area.code}.html"
-            write_text_atomically(path, render(pack))
-            written.append(path)
+            if area.level == "school":
+                path = folder / f"{area.code}.html"
+                write_text_atomically(path, render(_pack(con, area, str(as_of))))
+                written.append(path)
     return written
+
+
+def _pack(con: duckdb.DuckDBPyConnection, area: figures.Area, as_of: str) -> Pack:
+    (la_code,) = con.execute(
+        "select any_value(la_code) from schools where urn = ?", [area.code]
+    ).fetchone()
+    return Pack(
+        urn=area.code,
+        title=area.title,
+        as_of=as_of,
+        listed=listed(con, area.code),
+        school_cohorts=cohorts.cohort_rows(con, "school", area.code),
+        la_cohorts=cohorts.cohort_rows(con, "la", la_code) if la_code else [],
+        weekly=figures.weekly(con, area),
+        provision=provision(con, area.code),
+    )

@@ -1,8 +1,9 @@
 """What one school's targeting meeting pack must show, computed from the generator's record.
 
-Built on the record's own truths (tests/support/truth.py, truth_reports.py) and the marks
-themselves, never on serving/packs: which list each listed pupil is in, why (as flag names),
-the N codes left unresolved, the C2, K and B sessions, and the school's headline figures.
+Built on the record's own truths (the action list of tests/support/truth_action_list.py,
+the cohorts of truth_characteristics.py) and the marks themselves, never on serving/: which
+list each listed pupil is in, why (as flag names), its priority and whether it is new, the
+N codes left unresolved, the C2, K and B sessions and the cohorts of the school.
 """
 
 from collections import Counter
@@ -10,34 +11,27 @@ from dataclasses import dataclass
 from datetime import date
 
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_action_list, truth_characteristics
 
 PROVISION_CODES = ("C2", "K", "B")
+# What one reason already says of another: each is said once.
+IMPLIED = {"support_first": "penalty_threshold", "severe_absence": "persistent_absence"}
 
 
 @dataclass(frozen=True)
 class PackPupil:
     upn: str
     listed_in: str  # "severe", "persistent" or "other"
+    priority: int
+    newly_listed: bool
+    part_time_timetable: bool
     ncy: str
     sen_provision: str
     possible_sessions: int
     absence_percent: str  # one decimal, as an officer reads it
-    reasons: tuple[str, ...]  # flag names, each said once
+    reasons: tuple[str, ...]  # flag names, the most urgent first, each said once
     unresolved_n_sessions: int
     oldest_unresolved_n_date: date | None
-
-
-# The order the pack gives the reasons in, and what one reason already says of another.
-REASON_ORDER = (
-    "severe_absence",
-    "illness_15_days",
-    "support_first",
-    "penalty_threshold",
-    "persistent_absence",
-    "unresolved_n",
-)
-IMPLIED = {"support_first": "penalty_threshold", "severe_absence": "persistent_absence"}
 
 
 def latest_year(la: SyntheticLA, last_day_index: int) -> str:
@@ -45,16 +39,16 @@ def latest_year(la: SyntheticLA, last_day_index: int) -> str:
 
 
 def pack_pupils(la: SyntheticLA, last_day_index: int, urn: str) -> dict[str, PackPupil]:
-    """UPN -> what the pack says of each enrolment of `urn` on the action list this year."""
+    """UPN -> what the pack says of each enrolment of `urn` on this year's action list (one
+    publication: every listed pupil is new)."""
     year = latest_year(la, last_day_index)
-    attendance = truth.expected_pupil_attendance(la, last_day_index)
     found = {}
-    for (school, upn, row_year), row in truth.expected_pupils_for_support(
+    for (school, upn, row_year), row in truth_action_list.expected_pupils_for_support(
         la, last_day_index
     ).items():
         if school != urn or row_year != year:
             continue
-        on = {flag for flag in REASON_ORDER if row[flag]}
+        on = {flag for flag in truth_action_list.PRIORITY_ORDER if row[flag]}
         on -= {implied for flag, implied in IMPLIED.items() if flag in on}
         listed_in = (
             "severe"
@@ -66,11 +60,14 @@ def pack_pupils(la: SyntheticLA, last_day_index: int, urn: str) -> dict[str, Pac
         found[upn] = PackPupil(
             upn=upn,
             listed_in=listed_in,
-            ncy=attendance[(school, upn, row_year)]["ncy"],
+            priority=row["priority"],
+            newly_listed=row["newly_listed"],
+            part_time_timetable=row["part_time_timetable"],
+            ncy=row["ncy"],
             sen_provision=row["sen_provision"],
             possible_sessions=row["possible_sessions"],
             absence_percent=f"{row['overall_absence_rate'] * 100:.1f}%",
-            reasons=tuple(flag for flag in REASON_ORDER if flag in on),
+            reasons=tuple(f for f in truth_action_list.PRIORITY_ORDER if f in on),
             unresolved_n_sessions=row["unresolved_n_sessions"],
             oldest_unresolved_n_date=row["oldest_unresolved_n_date"],
         )
@@ -89,3 +86,21 @@ def provision_sessions(
             sessions[code] += 1
             days[code].add(day)
     return {code: (sessions[code], len(days[code])) for code in PROVISION_CODES}
+
+
+def cohorts(la: SyntheticLA, last_day_index: int, level: str, area: str) -> dict[tuple, dict]:
+    """(characteristic, group_value) -> the measures of the area's cohorts this year."""
+    year = latest_year(la, last_day_index)
+    return {
+        (characteristic, group): row
+        for (
+            row_level,
+            row_area,
+            row_year,
+            characteristic,
+            group,
+        ), row in truth_characteristics.expected_attendance_by_characteristic(
+            la, last_day_index
+        ).items()
+        if (row_level, row_area, row_year) == (level, area, year)
+    }

@@ -5,14 +5,16 @@ Chromium, checked for its page size and count) and accessible (axe-core)."""
 import re
 import stat
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from publication.publish import PUBLISHED_DB
-from serving.packs.listed import REASONS
+from serving.action_list.reasons import REASONS
 from serving.packs.page import AGREED_ACTION_ROWS
 from serving.packs.targeting import write_targeting_packs
+from serving.reports.cohorts import CHARACTERISTICS, group_label
 from synthetic import SyntheticLA
 from tests.support import truth_pack, truth_reports
 from tests.support.pdf import A4_POINTS, pdf_pages, print_to_pdf
@@ -22,8 +24,9 @@ from warehouse.permissions import file_mode
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "artefacts"
 BLOCKING_IMPACTS = {"serious", "critical"}
-# Each part after the cover starts a sheet: pupils, trend, registers, agreed actions.
-PARTS = 4
+WORDS = dict(REASONS)  # the action list's reasons in words, by flag
+# Each part after the cover starts a sheet: pupils, cohorts, trend, registers, actions.
+PARTS = 5
 
 
 @pytest.fixture(scope="module")
@@ -54,39 +57,50 @@ def test_one_restricted_self_contained_pack_per_school(
         assert "designated safeguarding lead" in text and "attendance team" in text
 
 
-def _shown(page: Path, key: str) -> dict[str, list[str]]:
+def _table(page: Path, key: str) -> list[list[str]]:
+    """The table's body rows (no heading row); none when the page says there is no row."""
     read = read_page(page)
-    return read.rows(f"{key}-table") if f"{key}-table" in read.tables else {}
+    return read.tables[f"{key}-table"][1:] if f"{key}-table" in read.tables else []
+
+
+def _pupil_rows(pupils: list[truth_pack.PackPupil]) -> list[list[str]]:
+    """The rows a table of `pupils` must have, in priority order."""
+    return [
+        [
+            f"{p.priority:,}",
+            p.upn,
+            p.ncy,
+            p.sen_provision,
+            f"{p.possible_sessions:,}",
+            p.absence_percent,
+            " ".join("".join(f"{WORDS[flag]}." for flag in p.reasons).split()),
+            "New" if p.newly_listed else "",
+        ]
+        for p in sorted(pupils, key=lambda p: p.priority)
+    ]
 
 
 def test_the_pupil_lists_are_the_true_ones(
     serving_la: SyntheticLA, last_day: int, packs: dict[str, Path]
 ) -> None:
-    """Severe, persistent and other lists: who, in which list, year, SEN, possible sessions,
-    the absence rate to one decimal and the reasons in words, for every school."""
-    seen = {"severe": 0, "persistent": 0, "other": 0}
+    """Severe, persistent, other, newly listed and part-time lists: who, in priority order,
+    year, SEN, possible sessions, the absence rate to one decimal, the reasons in words and
+    whether new, for every school."""
+    seen = dict.fromkeys(("severe", "persistent", "other", "new", "part-time"), 0)
     for urn, page in packs.items():
-        expected = truth_pack.pack_pupils(serving_la, last_day, urn)
-        for key in seen:
-            shown = _shown(page, key)
-            wanted = {p.upn: p for p in expected.values() if p.listed_in == key}
-            assert set(shown) == set(wanted), (urn, key)
-            for upn, cells in shown.items():
-                pupil = wanted[upn]
-                reasons = "".join(f"{REASONS[flag]}." for flag in pupil.reasons)
-                assert cells == [
-                    pupil.ncy,
-                    pupil.sen_provision,
-                    f"{pupil.possible_sessions:,}",
-                    pupil.absence_percent,
-                    " ".join(reasons.split()),
-                ], (urn, upn)
-            # Highest absence first.
-            rates = [float(cells[3].rstrip("%")) for cells in shown.values()]
-            assert rates == sorted(rates, reverse=True), (urn, key)
-            seen[key] += len(shown)
-    # The lists are not empty by accident: the published LA has pupils in each.
-    assert seen["severe"] and seen["persistent"], seen
+        pupils = list(truth_pack.pack_pupils(serving_la, last_day, urn).values())
+        wanted = {
+            "severe": [p for p in pupils if p.listed_in == "severe"],
+            "persistent": [p for p in pupils if p.listed_in == "persistent"],
+            "other": [p for p in pupils if p.listed_in == "other"],
+            "new": [p for p in pupils if p.newly_listed],
+            "part-time": [p for p in pupils if p.part_time_timetable],
+        }
+        for key, expected in wanted.items():
+            assert _table(page, key) == _pupil_rows(expected), (urn, key)
+            seen[key] += len(expected)
+    # The lists are not empty by accident: the published LA has pupils in each of these.
+    assert seen["severe"] and seen["persistent"] and seen["new"], seen
 
 
 def test_unresolved_n_and_provision_are_the_true_ones(
@@ -101,42 +115,91 @@ def test_unresolved_n_and_provision_are_the_true_ones(
             if p.unresolved_n_sessions
         ]
         pupils.sort(key=lambda p: (p.oldest_unresolved_n_date, p.upn))
-        shown = _shown(page, "unresolved")
-        assert list(shown.items()) == [
-            (p.upn, [f"{p.unresolved_n_sessions:,}", f"{p.oldest_unresolved_n_date:%d %b %Y}"])
+        assert _table(page, "unresolved") == [
+            [p.upn, f"{p.unresolved_n_sessions:,}", f"{p.oldest_unresolved_n_date:%d %b %Y}"]
             for p in pupils
         ], urn
-        unresolved_somewhere += len(shown)
+        unresolved_somewhere += len(pupils)
         provision = {
-            re.search(r"\((\w+)", label).group(1): (number(cells[0]), number(cells[1]))
-            for label, cells in _shown(page, "provision").items()
+            re.search(r"\((\w+)", label).group(1): (number(sessions), number(days))
+            for label, sessions, days in _table(page, "provision")
         }
         assert provision == truth_pack.provision_sessions(serving_la, last_day, urn), urn
     assert unresolved_somewhere
 
 
-def test_the_headline_and_weekly_trend_are_the_true_ones(
+def _pct(value: Fraction | float | None) -> str:
+    return "–" if value is None else f"{float(value):.1%}"
+
+
+def test_the_headline_is_the_true_one(
     serving_la: SyntheticLA, last_day: int, packs: dict[str, Path]
 ) -> None:
+    """The counts of the cover: pupils on roll, of compulsory school age, persistently and
+    severely absent, listed and newly listed."""
     for urn, page in packs.items():
-        top = truth_reports.headline(serving_la, last_day, {urn})
-        text = page.read_text()
-        assert f"<dt>Pupils on roll (enrolments)</dt><dd>{top['enrolments']:,}</dd>" in text
-        assert f"<dt>Severely absent</dt><dd>{top['severe']:,}</dd>" in text, urn
-        assert f"<dt>Persistently absent</dt><dd>{top['persistent']:,}</dd>" in text, urn
-        listed = len(truth_pack.pack_pupils(serving_la, last_day, urn))
-        assert f"<dt>Pupils on the action list</dt><dd>{listed:,}</dd>" in text, urn
+        school = truth_pack.cohorts(serving_la, last_day, "school", urn)
+        pupils = truth_pack.pack_pupils(serving_la, last_day, urn)
+        text = " ".join(page.read_text().split())
+        for name, value in (
+            ("Pupils on roll (enrolments, all ages)", school[("all", "all")]["enrolments"]),
+            (
+                "Of compulsory school age (5 to 15)",
+                school.get(("compulsory_school_age", "true"), {}).get("enrolments", 0),
+            ),
+            (
+                "Persistently absent (all ages)",
+                school[("all", "all")]["persistent_absence_enrolments"],
+            ),
+            ("Severely absent (all ages)", school[("all", "all")]["severe_absence_enrolments"]),
+            ("Pupils on the action list", len(pupils)),
+            (
+                "Newly listed since the last publication",
+                sum(p.newly_listed for p in pupils.values()),
+            ),
+        ):
+            assert f"<dt>{name}</dt><dd>{value:,}</dd>" in text, (urn, name)
+
+
+def test_cohorts_and_weeks_are_the_true_ones(
+    serving_la: SyntheticLA, last_day: int, packs: dict[str, Path]
+) -> None:
+    """Each of the school's cohorts beside the LA's, and each week's sessions."""
+    la_code = serving_la.config.la_code
+    at_la = truth_pack.cohorts(serving_la, last_day, "la", la_code)
+    for urn, page in packs.items():
+        school = truth_pack.cohorts(serving_la, last_day, "school", urn)
+        expected = {}
+        for (characteristic, group), row in school.items():
+            label = group_label(characteristic, group)
+            if characteristic != "all":
+                label = f"{CHARACTERISTICS[characteristic]}: {label}"
+            la_row = at_la[(characteristic, group)]
+            expected[label] = [
+                f"{row['enrolments']:,}",
+                *(
+                    _pct(r[measure])
+                    for measure in (
+                        "overall_absence_rate",
+                        "persistent_absence_rate",
+                        "severe_absence_rate",
+                    )
+                    for r in (row, la_row)
+                ),
+            ]
+        shown = {row[0]: row[1:] for row in _table(page, "cohorts")}
+        assert shown == expected, urn
         weeks = truth_reports.weekly(serving_la, last_day, {urn})
         shown = {
-            datetime.strptime(label, "w/c %d %b %Y").date(): [number(c) for c in cells[:3]]
-            for label, cells in _shown(page, "weekly").items()
+            datetime.strptime(row[0], "w/c %d %b %Y").date(): [number(c) for c in row[1:4]]
+            for row in _table(page, "weekly")
         }
         assert shown == {
             monday: [t["possible"], t.get("attended", 0), t.get("absent", 0)]
             for monday, t in weeks.items()
         }, urn
         # On paper a closed <details> hides its table: the pack's is open.
-        assert "<details open>" in text
+        assert "<details open>" in page.read_text(), urn
 
 
 def test_agreed_actions_is_a_blank_table_to_write_in(packs: dict[str, Path]) -> None:
@@ -151,13 +214,14 @@ def test_a_pack_prints_to_a4_with_each_part_on_its_own_sheets(
 ) -> None:
     """The school with the longest lists, printed by headless Chromium: every page A4
     (595 x 842 points), the cover then each part on a sheet of its own, and no more sheets
-    than its rows need."""
+    than its tables' rows need."""
     urn = max(packs, key=lambda u: len(truth_pack.pack_pupils(serving_la, last_day, u)))
     pdf = print_to_pdf(packs[urn], ARTEFACTS / f"targeting_{urn}.pdf")
     sizes = pdf_pages(pdf)
     assert sizes and all(size == A4_POINTS for size in sizes), sizes
-    listed = len(truth_pack.pack_pupils(serving_la, last_day, urn))
-    assert 1 + PARTS <= len(sizes) <= 1 + PARTS + 1 + listed // 8, (len(sizes), listed)
+    # At least 8 rows of a table fit on a sheet, however many reasons a pupil has.
+    rows = sum(len(table) for table in read_page(packs[urn]).tables.values())
+    assert 1 + PARTS <= len(sizes) <= 1 + PARTS + rows // 8, (len(sizes), rows)
 
 
 def test_a_page_without_the_print_css_would_not_pass(tmp_path: Path) -> None:

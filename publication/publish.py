@@ -49,6 +49,7 @@ PUBLISHED_MARTS = (
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    "weekly_attendance",
     # Operational (restricted): every file read and every row quarantined (MARTS.md).
     "ingest_audit",
     "quarantine",

@@ -1,0 +1,64 @@
+"""A store holding two academic years: last year's first school days, then this year's.
+
+Every mart is per academic year, so every figure of both years must still equal the
+generator's record; weekly_attendance puts each week beside the same school week of last year.
+"""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ingestion.ingest import ingest_landing
+from pipeline.marts import build_marts
+from synthetic import SyntheticLA, build_la
+from tests.support import truth_weekly
+from tests.support.extracts import deliver
+from tests.support.marts import CONFIG, TRUTH, assert_matches, rows
+
+# Small: the point is two years, not every case (test_marts_truth has those).
+TWO_YEARS = replace(
+    CONFIG,
+    schools=3,
+    pupils=80,
+    school_days=12,
+    window_days=5,
+    closure_day=4,
+    previous_year_school_days=12,
+)
+
+
+@pytest.fixture(scope="module")
+def la() -> SyntheticLA:
+    return build_la(TWO_YEARS)
+
+
+@pytest.fixture(scope="module")
+def warehouse(la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("two_years")
+    deliver(la, root / "landing", range(len(la.days)))
+    ingest_landing(root / "landing", root / "warehouse.duckdb", progress=lambda _: None)
+    build_marts(root / "warehouse.duckdb", root, progress=lambda _: None)
+    return root / "warehouse.duckdb"
+
+
+def test_the_store_holds_two_academic_years(la: SyntheticLA) -> None:
+    last = len(la.days) - 1
+    for relation in ("pupil_attendance", "pupils_for_support"):
+        keys = TRUTH[relation](la, last)
+        assert {year for _, _, year in keys} == {"2024/25", "2025/26"}, relation
+
+
+@pytest.mark.parametrize("relation", list(TRUTH))
+def test_every_figure_of_both_years_matches_the_truth(
+    warehouse: Path, la: SyntheticLA, relation: str
+) -> None:
+    assert_matches(la, len(la.days) - 1, relation, rows(warehouse, relation))
+
+
+def test_this_years_weeks_sit_beside_last_years(warehouse: Path, la: SyntheticLA) -> None:
+    expected = truth_weekly.expected_weekly_attendance(la, len(la.days) - 1)
+    this_year = [row for key, row in expected.items() if key[2] == "2025/26"]
+    assert this_year and all(row["last_year_week_start"] for row in this_year)
+    got = [r for r in rows(warehouse, "weekly_attendance") if r["academic_year"] == "2025/26"]
+    assert all(r["last_year_ytd_attendance_rate"] is not None for r in got)

@@ -48,29 +48,9 @@ def write_html_reports(published_db: Path, folder: Path) -> list[Path]:
     return written
 
 
-def render(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
-    as_of = con.execute("select cast(max(as_of) as varchar) from pupil_attendance").fetchone()[0]
-    top = figures.headline(con, area)
-    all_pupils = top.persistent_absence / top.enrolments if top.enrolments else None
-    charts = (
-        figures.weekly(con, area),
-        figures.reasons(con, area),
-        figures.persistent(con, area, by_need=False, all_pupils=all_pupils),
-        figures.persistent(con, area, by_need=True, all_pupils=all_pupils),
-        figures.episodes(con, area),
-        figures.support(con, area),
-    )
-    sections = "".join(
-        f'<section aria-labelledby="{c.key}-heading"><h2 id="{c.key}-heading">'
-        f"{html.escape(c.title)}</h2><p>{html.escape(c.note)}</p>{figure(c)}</section>"
-        for c in charts
-    )
-    title = html.escape(area.title)
-    return _page(title, as_of, top, sections, _trend_sections(con, area))
-
-
-def _trend_sections(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
-    """The year-to-date trend beside last year, and the area against England and the region."""
+def trend_sections(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
+    """The year-to-date trend beside last year, and the area against England and the region
+    (the DfE's published figures, compared with the compulsory-school-age figure)."""
     if area.level == "school":
         la_code, phase = trends.school_reference(con, area.code)
     else:
@@ -91,7 +71,25 @@ def _trend_sections(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
     )
 
 
-def _page(title: str, as_of: object, top: figures.Headline, sections: str, extra: str) -> str:
+def render(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
+    as_of = con.execute("select cast(max(as_of) as varchar) from pupil_attendance").fetchone()[0]
+    top = figures.headline(con, area)
+    all_pupils = top.persistent_absence / top.enrolments if top.enrolments else None
+    charts = (
+        figures.weekly(con, area),
+        figures.reasons(con, area),
+        figures.persistent(con, area, by_need=False, all_pupils=all_pupils),
+        figures.persistent(con, area, by_need=True, all_pupils=all_pupils),
+        figures.episodes(con, area),
+        figures.support(con, area),
+    )
+    sections = "".join(
+        f'<section aria-labelledby="{c.key}-heading"><h2 id="{c.key}-heading">'
+        f"{html.escape(c.title)}</h2><p>{html.escape(c.note)}</p>{figure(c)}</section>"
+        for c in charts
+    )
+    title = html.escape(area.title)
+    trend = trend_sections(con, area)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -104,7 +102,7 @@ not for wider sharing.</p></header>
 <main>
 <section aria-labelledby="headline-heading"><h2 id="headline-heading">In short</h2>
 {_headline(top)}</section>
-{extra}
+{trend}
 {sections}
 </main>
 </body></html>

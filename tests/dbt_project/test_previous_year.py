@@ -7,10 +7,13 @@ generator's record; weekly_attendance puts each week beside the same school week
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
+from serving.reports import trends
+from serving.reports.line_chart import line_figure
 from synthetic import SyntheticLA, build_la
 from tests.support import truth_weekly
 from tests.support.extracts import deliver
@@ -62,3 +65,23 @@ def test_this_years_weeks_sit_beside_last_years(warehouse: Path, la: SyntheticLA
     assert this_year and all(row["last_year_week_start"] for row in this_year)
     got = [r for r in rows(warehouse, "weekly_attendance") if r["academic_year"] == "2025/26"]
     assert all(r["last_year_ytd_attendance_rate"] is not None for r in got)
+
+
+def test_the_trend_chart_draws_last_years_line(warehouse: Path, la: SyntheticLA) -> None:
+    """What the reports and the targeting pack show (serving/reports/trends.py)."""
+    urn = la.schools[0].urn
+    expected = truth_weekly.expected_weekly_attendance(la, len(la.days) - 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        weeks = trends.school_trends(con, urn).weeks
+    chart = trends.trend_chart(weeks)
+    assert [s.name for s in chart.series] == [
+        "This year, to date",
+        "Last year, to the same school week",
+    ]
+    want = [
+        row["last_year_ytd_attendance_rate"]
+        for key, row in sorted(expected.items())
+        if key[:3] == ("school", urn, "2025/26")
+    ]
+    assert chart.series[1].values == pytest.approx(want, abs=1e-12)
+    assert "Last year, to the same school week" in line_figure(chart)

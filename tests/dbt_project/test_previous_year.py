@@ -4,12 +4,14 @@ Every mart is per academic year, so every figure of both years must still equal 
 generator's record; weekly_attendance puts each week beside the same school week of last year.
 """
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from expectations.checkpoint import audit
 from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
 from serving.reports import trends
@@ -85,3 +87,12 @@ def test_the_trend_chart_draws_last_years_line(warehouse: Path, la: SyntheticLA)
     ]
     assert chart.series[1].values == pytest.approx(want, abs=1e-12)
     assert "Last year, to the same school week" in line_figure(chart)
+
+
+def test_weekly_attendance_passes_its_quality_suite(warehouse: Path, tmp_path: Path) -> None:
+    """The GX suite (expectations/suites/weekly_attendance.json) on both years' weeks."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    report = audit(copy, ["weekly_attendance"])
+    assert len(report.outcomes) >= 9
+    assert report.success and not report.warnings, [o for o in report.outcomes if not o.success]

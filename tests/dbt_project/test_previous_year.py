@@ -6,6 +6,7 @@ generator's record; weekly_attendance puts each week beside the same school week
 
 import shutil
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -14,10 +15,10 @@ import pytest
 from expectations.checkpoint import audit
 from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
-from serving.reports import trends
+from serving.reports import figures, trends
 from serving.reports.line_chart import line_figure
 from synthetic import SyntheticLA, build_la
-from tests.support import truth_weekly
+from tests.support import truth, truth_weekly
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, TRUTH, assert_matches, rows
 
@@ -96,3 +97,25 @@ def test_weekly_attendance_passes_its_quality_suite(warehouse: Path, tmp_path: P
     report = audit(copy, ["weekly_attendance"])
     assert len(report.outcomes) >= 9
     assert report.success and not report.warnings, [o for o in report.outcomes if not o.success]
+
+
+def test_the_reports_charts_cover_this_academic_year_only(warehouse: Path, la: SyntheticLA) -> None:
+    last = len(la.days) - 1
+    urns = tuple(s.urn for s in la.schools)
+    area = figures.Area("la", la.config.la_code, "LA", urns)
+    this_year = [d for d in la.days if d >= la.config.start]
+    absent = sum(
+        row["sessions"]
+        for (_, day, _, category), row in truth.expected_school_daily_reasons(la, last).items()
+        if day >= la.config.start and category in ("authorised", "unauthorised")
+    )
+    flagged = [key for key in truth.expected_pupils_for_support(la, last) if key[2] == "2025/26"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        weeks = figures.weekly(con, area).bars
+        reasons = figures.reasons(con, area).bars
+        support = figures.support(con, area).bars
+    assert len(weeks) == len({d - timedelta(days=d.weekday()) for d in this_year})
+    assert sum(bar.value for bar in reasons) == absent
+    assert support[0].value == sum(
+        truth.expected_pupils_for_support(la, last)[k]["persistent_absence"] for k in flagged
+    )

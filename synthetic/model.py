@@ -74,6 +74,9 @@ class GeneratorConfig:
     closure_day: int = 7
     # Holidays: (first, last) days on which no school is open (no marks, no extracts).
     holidays: tuple[tuple[date, date], ...] = ()
+    # School days of the previous academic year held before `start` (synthetic/history.py):
+    # its first ones, from 52 weeks before `start`. 0: the store holds this year only.
+    previous_year_school_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,10 @@ def build_la(config: GeneratorConfig) -> SyntheticLA:
     from synthetic.action_list_cases import add_action_list_cases
 
     add_action_list_cases(la)
+    # Imported here: synthetic.history draws with this module's helpers.
+    from synthetic.history import add_previous_year
+
+    add_previous_year(la)
     return la
 
 

@@ -49,6 +49,7 @@ PUBLISHED_MARTS = (
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    "children_missing_education",
     # Operational (restricted): every file read and every row quarantined (MARTS.md).
     "ingest_audit",
     "quarantine",

@@ -43,6 +43,7 @@ RESTRICTED_MARTS = {
     "schools": "urn",
     "dfe_daily_attendance": "urn, attendance_date",
     "school_feed_status": "urn",
+    "children_missing_education": "urn, upn",
     "ingest_audit": "path, sha256",
     "quarantine": "path, sha256, line",
 }

@@ -155,6 +155,9 @@ class SyntheticLA:
     enrolments: list[Enrolment]
     days: list[date]
     marks: dict[MarkKey, Mark]
+    # Enrolments (urn, upn) the MIS dropped without a leaving date (synthetic/cme.py): their
+    # leaving_date is the last day on roll, but no extract carries it, and no pupils row after.
+    unrecorded_leavers: set[tuple[str, str]] = field(default_factory=set)
 
     def extract_time(self, day_index: int) -> datetime:
         return datetime.combine(self.days[day_index], time(16, 5), UK_SUMMER)
@@ -204,6 +207,10 @@ def build_la(config: GeneratorConfig) -> SyntheticLA:
     for enrolment in enrolments:
         _register(la, enrolment, rng)
     _close_school_for_a_day(la)
+    # Imported here: the case module builds on this one's enrolments and registers.
+    from synthetic.cme import add_children_missing_education
+
+    add_children_missing_education(la)
     return la
 
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import truth, truth_dfe, truth_feed, truth_schools
+from tests.support import truth, truth_cme, truth_dfe, truth_feed, truth_schools
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
@@ -31,6 +31,7 @@ MARTS = (
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    "children_missing_education",
 )
 # Published beside the marts, but a record of the pipeline's own work (when each file was
 # ingested), so compared with the files fed in (tests/serving/test_data_quality.py), not here.
@@ -54,6 +55,7 @@ KEYS = {
     "dfe_daily_attendance": ("urn", "attendance_date"),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
     "school_feed_status": ("urn",),
+    "children_missing_education": ("urn", "upn"),
 }
 TRUTH = {
     "pupil_attendance": truth.expected_pupil_attendance,
@@ -67,6 +69,7 @@ TRUTH = {
     "dfe_daily_attendance": truth_dfe.expected_dfe_daily_attendance,
     "fct_sessions": truth.expected_sessions,
     "school_feed_status": truth_feed.expected_school_feed_status,
+    "children_missing_education": truth_cme.expected_children_missing_education,
 }
 # Columns that record how a row was built rather than what it says.
 BUILD_COLUMNS = {"fct_sessions": ("loaded_through", "events_loaded")}

@@ -4,6 +4,9 @@
 
 - `action_list.csv`: the attendance hub's pupil-level action list, `pupils_for_support`
   (restricted: it names pupils by UPN).
+- `children_missing_education.csv`: children who may be missing education, for the LA's
+  CME officer, those past the window (`listed`) first, longest off roll first (restricted:
+  it names pupils by UPN).
 - `school_daily_attendance.csv`: each school's figures for the register day, from
   `school_daily_attendance`.
 - `data_quality/<urn>.csv` (and `data_quality/la.csv`): per school, the rejected files and
@@ -50,6 +53,13 @@ EXPORTS = (
         "the attendance hub's action list: enrolments that need support (restricted)",
         "pupils_for_support",
         "select * from pupils_for_support order by urn, upn, academic_year",
+    ),
+    Export(
+        "children_missing_education.csv",
+        "children who may be missing education, for the LA's CME officer (restricted)",
+        "children_missing_education",
+        "select * from children_missing_education "
+        "order by status = 'watch', school_days_since desc, urn, upn",
     ),
     Export(
         "school_daily_attendance.csv",

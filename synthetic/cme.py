@@ -4,8 +4,9 @@ Applied by `build_la` after the main draw, with its own random generator, so the
 cases' numbers do not move. Besides the pupils `_move_some_pupils` already sends away
 (two with a new school, two without), it adds, when there are at least MIN_DAYS school days:
 
-- a pupil the MIS **drops** from its extracts a quarter of the way in: no leaving date is
-  ever sent, and no pupils row after that day (the register simply stops);
+- a pupil the MIS **drops** from its extracts 14 school days before the end (or on the
+  second day): no leaving date is ever sent, and no pupils row after that day (the
+  register simply stops);
 - a pupil who leaves (leaving date sent) three school days before the end: still within
   the window of the last day;
 - a pupil who leaves on the second day and **joins another school late**, on the last but
@@ -53,9 +54,16 @@ def add_children_missing_education(la: SyntheticLA) -> None:
     ]
     if len(pool) < 4:
         return
-    dropped, leaver, late, early = rng.sample(pool, k=4)
+    # The register of a dropped pupil looks incomplete to fct_sessions' completeness check
+    # (2% of a school's sessions allowed): the largest school's register absorbs it.
+    sizes: dict[str, int] = {}
+    for e in la.enrolments:
+        sizes[e.urn] = sizes.get(e.urn, 0) + 1
+    largest = max(sizes, key=lambda urn: (sizes[urn], urn))
+    dropped = rng.choice([e for e in pool if e.urn == largest])
+    leaver, late, early = rng.sample([e for e in pool if e is not dropped], k=3)
 
-    _leave(la, dropped, n // 4)
+    _leave(la, dropped, max(1, n - 14))
     la.unrecorded_leavers.add((dropped.urn, dropped.upn))
     _leave(la, leaver, n - 3)
     _leave(la, late, 1)

@@ -14,7 +14,7 @@ import pytest
 from publication.record import read_record
 from serving.exports import MANIFEST, write_exports
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_cme
 
 ACTION_KEY = ("urn", "upn", "academic_year")
 
@@ -74,6 +74,20 @@ def test_the_action_list_is_pupils_for_support_row_for_row(
     assert [tuple(row[c] for c in ACTION_KEY) for row in rows] == published_keys
 
 
+def test_the_cme_list_is_children_missing_education_listed_first_and_not_world_readable(
+    published: Path, serving_la: SyntheticLA, last_day: int, tmp_path: Path
+) -> None:
+    result = write_exports(published, tmp_path, serving_la.days[last_day])
+    path = Path(result["folder"]) / "children_missing_education.csv"
+    rows = _csv(path)
+    expected = truth_cme.expected_children_missing_education(serving_la, last_day)
+    assert len(rows) == len(expected) > 0
+    _assert_rows_are_the_truth(rows, ("urn", "upn"), expected)
+    order = [(row["status"] == "watch", -int(row["school_days_since"])) for row in rows]
+    assert order == sorted(order)
+    assert path.stat().st_mode & 0o007 == 0
+
+
 @pytest.mark.parametrize("day_index", [4, 9])
 def test_the_school_figures_are_the_register_days_only(
     published: Path, serving_la: SyntheticLA, tmp_path: Path, day_index: int
@@ -124,6 +138,7 @@ def test_the_manifest_names_the_publication_and_each_files_rows(
     # The generated extracts carry rows that must be quarantined: their schools' files.
     assert sorted(p.name for p in folder.iterdir()) == [
         "action_list.csv",
+        "children_missing_education.csv",
         "data_quality",
         MANIFEST,
         "school_daily_attendance.csv",

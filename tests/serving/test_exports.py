@@ -176,7 +176,8 @@ def test_an_export_whose_mart_is_not_published_is_skipped_with_its_reason(
     assert not (folder / "action_list.csv").exists()
     assert "pupils_for_support is not published" in result["skipped"]["action_list.csv"]
     assert [f for f in result["files"] if not f.startswith("data_quality/")] == [
-        "school_daily_attendance.csv"
+        "children_missing_education.csv",
+        "school_daily_attendance.csv",
     ]
 
 

@@ -27,8 +27,9 @@ from synthetic.model import (
     _register,
 )
 
-# Fewer school days than this leave no room for a window after a leaving date.
-MIN_DAYS = 8
+# Fewer school days than this leave no room for a window after a leaving date. It also keeps
+# the small LAs of the serving and pipeline tests (10 days or fewer) as they were.
+MIN_DAYS = 12
 # Year groups of compulsory school age, so that every case is one the list is for.
 COMPULSORY_YEARS = {str(year) for year in range(1, 12)}
 

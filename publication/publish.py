@@ -53,6 +53,7 @@ PUBLISHED_MARTS = (
     "school_feed_status",
     "attendance_by_characteristic",
     "weekly_attendance",
+    "children_missing_education",
     # Operational (restricted): every file read and every row quarantined (MARTS.md).
     "ingest_audit",
     "quarantine",

@@ -46,6 +46,7 @@ RESTRICTED_MARTS = {
     "dfe_daily_attendance": "urn, attendance_date",
     "school_feed_status": "urn",
     "weekly_attendance": "level, area, academic_year, week_start",
+    "children_missing_education": "urn, upn",
     "ingest_audit": "path, sha256",
     "quarantine": "path, sha256, line",
 }

@@ -13,6 +13,7 @@ from tests.support import (
     truth,
     truth_action_list,
     truth_characteristics,
+    truth_cme,
     truth_dfe,
     truth_feed,
     truth_schools,
@@ -41,6 +42,7 @@ MARTS = (
     "dfe_daily_attendance",
     "school_feed_status",
     "weekly_attendance",
+    "children_missing_education",
 )
 # Published beside the marts, but a record of the pipeline's own work (when each file was
 # ingested), so compared with the files fed in (tests/serving/test_data_quality.py), not here.
@@ -72,6 +74,7 @@ KEYS = {
     "fct_sessions": ("urn", "upn", "session_date", "session"),
     "school_feed_status": ("urn",),
     "weekly_attendance": ("level", "area", "academic_year", "week_start"),
+    "children_missing_education": ("urn", "upn"),
 }
 TRUTH = {
     "pupil_attendance": truth.expected_pupil_attendance,
@@ -87,6 +90,7 @@ TRUTH = {
     "fct_sessions": truth.expected_sessions,
     "school_feed_status": truth_feed.expected_school_feed_status,
     "weekly_attendance": truth_weekly.expected_weekly_attendance,
+    "children_missing_education": truth_cme.expected_children_missing_education,
 }
 # Columns that record how a row was built rather than what it says.
 BUILD_COLUMNS = {"fct_sessions": ("loaded_through", "events_loaded")}

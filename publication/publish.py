@@ -52,6 +52,8 @@ PUBLISHED_MARTS = (
     "dfe_daily_attendance",
     "school_feed_status",
     "attendance_by_characteristic",
+    "weekly_attendance",
+    "children_missing_education",
     # Operational (restricted): every file read and every row quarantined (MARTS.md).
     "ingest_audit",
     "quarantine",

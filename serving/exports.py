@@ -6,6 +6,9 @@
   in priority order with its reasons in words (restricted: it names pupils by UPN), and
   `offsite_provision.csv`: each school's K and B sessions and part-time timetables
   (serving/action_list/export.py).
+- `children_missing_education.csv`: children who may be missing education, for the LA's
+  CME officer, those past the window (`listed`) first, longest off roll first (restricted:
+  it names pupils by UPN).
 - `school_daily_attendance.csv`: each school's figures for the register day, from
   `school_daily_attendance`.
 - `data_quality/<urn>.csv` (and `data_quality/la.csv`): per school, the rejected files and
@@ -58,6 +61,13 @@ class Export:
 
 
 EXPORTS = (
+    Export(
+        "children_missing_education.csv",
+        "children who may be missing education, for the LA's CME officer (restricted)",
+        "children_missing_education",
+        "select * from children_missing_education "
+        "order by status = 'watch', school_days_since desc, urn, upn",
+    ),
     Export(
         "school_daily_attendance.csv",
         "each school's attendance on the register day",

@@ -45,6 +45,8 @@ RESTRICTED_MARTS = {
     "schools": "urn",
     "dfe_daily_attendance": "urn, attendance_date",
     "school_feed_status": "urn",
+    "weekly_attendance": "level, area, academic_year, week_start",
+    "children_missing_education": "urn, upn",
     "ingest_audit": "path, sha256",
     "quarantine": "path, sha256, line",
 }

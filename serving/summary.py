@@ -70,6 +70,7 @@ def summarise(published: Path, record: PublicationRecord | None = None) -> RunSu
             select cast(max(as_of) as varchar), count(*),
                 sum(present_sessions + aea_sessions) / sum(possible_sessions)
             from pupil_attendance
+            where academic_year = (select max(academic_year) from pupil_attendance)
             """
         ).fetchone()
         by_sen = {
@@ -77,13 +78,16 @@ def summarise(published: Path, record: PublicationRecord | None = None) -> RunSu
             for provision, count, share in con.execute(
                 """
                 select sen_provision, count(*), avg(is_persistent_absence::int)
-                from pupil_attendance group by sen_provision
+                from pupil_attendance
+                where academic_year = (select max(academic_year) from pupil_attendance)
+                group by sen_provision
                 """
             ).fetchall()
         }
         comparable = headlines.headline(con, compulsory_only=True)
         listed, newly_listed = con.execute(
             "select count(*), count(*) filter (where newly_listed) from pupils_for_support"
+            " where academic_year = (select max(academic_year) from pupils_for_support)"
         ).fetchone()
     return RunSummary(
         as_of,

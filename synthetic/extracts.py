@@ -76,6 +76,9 @@ def _pupil_rows(la: SyntheticLA, school: School, day_index: int) -> list[dict[st
     for e in la.enrolments:
         if e.urn != school.urn or not _on_roll_in(e, first_day, last_day):
             continue
+        dropped = (e.urn, e.upn) in la.unrecorded_leavers
+        if dropped and e.leaving_date is not None and e.leaving_date < last_day:
+            continue  # the MIS dropped the pupil: no row at all, and no leaving date
         sen = e.sen_on(day_index)
         changed_on = e.sen_change_day(day_index)
         flags = e.flags_on(day_index)
@@ -92,7 +95,7 @@ def _pupil_rows(la: SyntheticLA, school: School, day_index: int) -> list[dict[st
                 # The MIS records a leaving date once the pupil has gone, not in advance.
                 "leaving_date": (
                     e.leaving_date.isoformat()
-                    if e.leaving_date and e.leaving_date <= last_day
+                    if e.leaving_date and e.leaving_date <= last_day and not dropped
                     else ""
                 ),
                 "sen_provision": sen.provision,

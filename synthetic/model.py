@@ -74,6 +74,9 @@ class GeneratorConfig:
     closure_day: int = 7
     # Holidays: (first, last) days on which no school is open (no marks, no extracts).
     holidays: tuple[tuple[date, date], ...] = ()
+    # School days of the previous academic year held before `start` (synthetic/history.py):
+    # its first ones, from 52 weeks before `start`. 0: the store holds this year only.
+    previous_year_school_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,10 @@ class SyntheticLA:
         """The optional pupils columns the school's extract of `day_index` does not have."""
         return {c for d, c in self.columns_left_out.get(urn, []) if d <= day_index}
 
+    # Enrolments (urn, upn) the MIS dropped without a leaving date (synthetic/cme.py): their
+    # leaving_date is the last day on roll, but no extract carries it, and no pupils row after.
+    unrecorded_leavers: set[tuple[str, str]] = field(default_factory=set)
+
     def extract_time(self, day_index: int) -> datetime:
         return datetime.combine(self.days[day_index], time(16, 5), UK_SUMMER)
 
@@ -223,11 +230,16 @@ def build_la(config: GeneratorConfig) -> SyntheticLA:
     for enrolment in enrolments:
         _register(la, enrolment, rng)
     _close_school_for_a_day(la)
-    change_characteristics(la)
-    # Imported here: the cases module builds on this one's classes.
+    # Imported here: the case modules build on this module's classes. The previous year's
+    # history comes last: it puts its school days before this year's.
     from synthetic.action_list_cases import add_action_list_cases
+    from synthetic.cme import add_children_missing_education
+    from synthetic.history import add_previous_year
 
+    change_characteristics(la)
     add_action_list_cases(la)
+    add_children_missing_education(la)
+    add_previous_year(la)
     return la
 
 

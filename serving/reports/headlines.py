@@ -53,14 +53,16 @@ def headline(
     compulsory_only: bool = False,
 ) -> Headline:
     """The headline of the schools `urns` (every school when None), from pupil_attendance:
-    all pupils on roll, or (`compulsory_only`) those of compulsory school age."""
+    all pupils on roll, or (`compulsory_only`) those of compulsory school age, in the latest
+    academic year held (a store holds two from September: the years are not added)."""
     row = con.execute(
         "select count(*), coalesce(sum(possible_sessions), 0),"
         " coalesce(sum(present_sessions + aea_sessions), 0),"
         " count(*) filter (where is_persistent_absence), count(*) filter (where is_severe_absence)"
         " from pupil_attendance"
         " where (cast(? as varchar[]) is null or list_contains(?, urn))"
-        " and (not ? or compulsory_school_age)",
+        " and (not ? or compulsory_school_age)"
+        " and academic_year = (select max(academic_year) from pupil_attendance)",
         [None if urns is None else list(urns)] * 2 + [compulsory_only],
     ).fetchone()
     population = COMPULSORY if compulsory_only else ALL_PUPILS

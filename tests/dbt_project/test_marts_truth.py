@@ -11,7 +11,7 @@ from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
 from publication.publish import PUBLISHED_MARTS
 from synthetic import SyntheticLA, build_la
-from tests.support import truth
+from tests.support import truth, truth_cme
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, MARTS, OPERATIONAL, TRUTH, assert_matches, rows
 
@@ -96,6 +96,12 @@ def test_the_data_has_every_case_the_marts_must_handle(la: SyntheticLA) -> None:
     )
     marks = la.marks_known_after(LAST_DAY)
     assert "#" in marks.values() and "X" in marks.values()
+    cme = truth_cme.expected_children_missing_education(la, LAST_DAY)
+    assert {row["ended_by"] for row in cme.values()} == {"leaving_date", "dropped"}
+    assert {row["status"] for row in cme.values()} == {"listed", "watch"}
+    # A pupil who joins another school late is listed until the join is known.
+    earlier = truth_cme.expected_children_missing_education(la, LAST_DAY - 2)
+    assert any(key not in cme and row["status"] == "listed" for key, row in earlier.items())
     # Blank (not yet taken) marks are filled by the next extract, so they occur only on the
     # latest day: test_as_of_rebuild compares the publications of days 10 and 20, which
     # have them, with the truth.

@@ -15,7 +15,9 @@ from publication.record import read_record
 from serving.action_list.reasons import reasons_text
 from serving.exports import MANIFEST, write_exports
 from synthetic import SyntheticLA
-from tests.support import truth, truth_action_list
+from tests.support import truth, truth_action_list, truth_cme
+
+ACTION_KEY = ("urn", "upn", "academic_year")
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -92,6 +94,20 @@ def test_offsite_provision_counts_k_and_b_sessions_per_school(
     assert any(int(row["b_sessions"]) > 0 for row in rows)
 
 
+def test_the_cme_list_is_children_missing_education_listed_first_and_not_world_readable(
+    published: Path, serving_la: SyntheticLA, last_day: int, tmp_path: Path
+) -> None:
+    result = write_exports(published, tmp_path, serving_la.days[last_day])
+    path = Path(result["folder"]) / "children_missing_education.csv"
+    rows = _csv(path)
+    expected = truth_cme.expected_children_missing_education(serving_la, last_day)
+    assert len(rows) == len(expected) > 0
+    _assert_rows_are_the_truth(rows, ("urn", "upn"), expected)
+    order = [(row["status"] == "watch", -int(row["school_days_since"])) for row in rows]
+    assert order == sorted(order)
+    assert path.stat().st_mode & 0o007 == 0
+
+
 @pytest.mark.parametrize("day_index", [4, 9])
 def test_the_school_figures_are_the_register_days_only(
     published: Path, serving_la: SyntheticLA, tmp_path: Path, day_index: int
@@ -142,6 +158,7 @@ def test_the_manifest_names_the_publication_and_each_files_rows(
     # The generated extracts carry rows that must be quarantined: their schools' files.
     assert sorted(p.name for p in folder.iterdir()) == [
         "action_list.csv",
+        "children_missing_education.csv",
         "data_quality",
         MANIFEST,
         "offsite_provision.csv",
@@ -180,7 +197,8 @@ def test_an_export_whose_mart_is_not_published_is_skipped_with_its_reason(
     assert not (folder / "action_list.csv").exists()
     assert "pupils_for_support is not published" in result["skipped"]["action_list.csv"]
     assert [f for f in result["files"] if not f.startswith("data_quality/")] == [
-        "school_daily_attendance.csv"
+        "children_missing_education.csv",
+        "school_daily_attendance.csv",
     ]
 
 

@@ -54,6 +54,7 @@ def test_the_hub_analyst_reads_both_tiers_and_the_bi_reader_only_the_public_one(
         "absence_episodes",
         "pupils_for_support",
         "dfe_daily_attendance",
+        "children_missing_education",
     ):
         assert fetch(hub, f"select count(*) as n from {RESTRICTED}.{table}")[0]["n"] > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -83,6 +84,8 @@ def test_restricted_rows_carry_the_upn_and_its_keyed_pseudonym_public_rows_neith
         f"where table_schema = '{PUBLIC}'",
     )
     assert not {c["column_name"] for c in public_columns} & {"upn", "pupil_ref"}
+    # The CME officer's list is restricted whole: not even a count of it is public.
+    assert "children_missing_education" not in {c["table_name"] for c in public_columns}
     for table in {c["table_name"] for c in public_columns}:
         text = str(fetch(hub, f"select * from {PUBLIC}.{table}"))
         assert not any(upn in text for upn in upns), table

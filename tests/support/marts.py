@@ -13,9 +13,11 @@ from tests.support import (
     truth,
     truth_action_list,
     truth_characteristics,
+    truth_cme,
     truth_dfe,
     truth_feed,
     truth_schools,
+    truth_weekly,
 )
 from warehouse.project import DBT_PROJECT_DIR
 
@@ -39,6 +41,8 @@ MARTS = (
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    "weekly_attendance",
+    "children_missing_education",
 )
 # Published beside the marts, but a record of the pipeline's own work (when each file was
 # ingested), so compared with the files fed in (tests/serving/test_data_quality.py), not here.
@@ -69,6 +73,8 @@ KEYS = {
     "dfe_daily_attendance": ("urn", "attendance_date"),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
     "school_feed_status": ("urn",),
+    "weekly_attendance": ("level", "area", "academic_year", "week_start"),
+    "children_missing_education": ("urn", "upn"),
 }
 TRUTH = {
     "pupil_attendance": truth.expected_pupil_attendance,
@@ -83,6 +89,8 @@ TRUTH = {
     "dfe_daily_attendance": truth_dfe.expected_dfe_daily_attendance,
     "fct_sessions": truth.expected_sessions,
     "school_feed_status": truth_feed.expected_school_feed_status,
+    "weekly_attendance": truth_weekly.expected_weekly_attendance,
+    "children_missing_education": truth_cme.expected_children_missing_education,
 }
 # Columns that record how a row was built rather than what it says.
 BUILD_COLUMNS = {"fct_sessions": ("loaded_through", "events_loaded")}

@@ -2,7 +2,7 @@
 script, nothing fetched), printable to A4 (serving/packs/style.py).
 
 Its parts, each starting a sheet on paper: the cover (who may receive it, the headline
-counts), the pupils to discuss and those newly listed, the school's
+against England and the region), the pupils to discuss and those newly listed, the school's
 cohorts beside the LA's, the weekly trend, part-time timetables, off-site provision and the
 N codes left unresolved, and a blank table for the actions agreed at the meeting.
 """
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from serving.packs.listed import Listed, ListedPupil
 from serving.packs.provision import CodeSessions
 from serving.packs.style import STYLE
-from serving.packs.tables import cohort_table, pupil_table
-from serving.reports.charts import Chart, figure
+from serving.packs.tables import cohort_table, pupil_table, week_table
 from serving.reports.cohorts import CohortRow
+from serving.reports.line_chart import line_figure
+from serving.reports.trends import Rates, WeekRow, comparison_table, trend_chart
 
 AGREED_ACTION_ROWS = 8
 AUDIENCE = (
@@ -32,10 +33,11 @@ class Pack:
     urn: str
     title: str  # the school's name and URN
     as_of: str
+    benchmarks: list[Rates]  # the school's rates, then England's and the region's
     listed: Listed
     school_cohorts: list[CohortRow]
     la_cohorts: list[CohortRow]
-    weekly: Chart
+    weeks: list[WeekRow]
     provision: tuple[CodeSessions, ...]
 
 
@@ -44,7 +46,7 @@ def render(pack: Pack) -> str:
     parts = (
         _part("pupils", "Pupils to discuss", _pupils(pack.listed)),
         _part("cohorts", "Cohorts", _cohorts(pack)),
-        _part("trend", "Attendance week by week", _trend(pack.weekly)),
+        _part("trend", "Attendance week by week", _trend(pack.weeks)),
         _part(
             "registers",
             "Part-time timetables, off-site provision and unresolved N codes",
@@ -93,7 +95,12 @@ def _headline(pack: Pack) -> str:
         ("Newly listed since the last publication", len(pack.listed.newly_listed)),
     )
     rows = "".join(f"<dt>{name}</dt><dd>{value:,}</dd>" for name, value in items)
-    return f'<dl id="headline">{rows}</dl>'
+    return (
+        f'<dl id="headline">{rows}</dl>'
+        "<p>The DfE's published figures count pupils of compulsory school age in "
+        "state-funded schools: compare them with the school's compulsory-school-age column, "
+        "not the all-pupil one.</p>" + comparison_table(pack.benchmarks)
+    )
 
 
 def _pupils(listed: Listed) -> str:
@@ -114,13 +121,15 @@ def _pupils(listed: Listed) -> str:
 
 def _cohorts(pack: Pack) -> str:
     return (
-        "<p>Every pupil on roll in their latest group, the school beside the LA.</p>"
-        + cohort_table(pack.school_cohorts, pack.la_cohorts)
+        "<p>Every pupil on roll in their latest group, the school beside the LA. The DfE "
+        "does not publish these groups' rates for this year to date: the England comparison "
+        "is the headline's.</p>" + cohort_table(pack.school_cohorts, pack.la_cohorts)
     )
 
 
-def _trend(weekly: Chart) -> str:
-    return f"<p>{html.escape(weekly.note)}</p>{figure(weekly, table_open=True)}"
+def _trend(weeks: list[WeekRow]) -> str:
+    chart = trend_chart(weeks)
+    return f"<p>{html.escape(chart.note)}</p>{line_figure(chart)}{week_table(weeks)}"
 
 
 def _provision(codes: tuple[CodeSessions, ...], part_time: tuple[ListedPupil, ...]) -> str:

@@ -1,11 +1,12 @@
-"""The pack's tables of pupils and cohorts: a heading row that repeats on each printed sheet,
-rates as percentages with one decimal."""
+"""The pack's tables of pupils, cohorts and weeks: a heading row that repeats on each printed
+sheet, a row heading per row (a UPN, a group, a week), rates as percentages with one decimal."""
 
 import html
 
 from serving.packs.listed import ListedPupil
 from serving.reports.cohorts import CohortRow
 from serving.reports.headlines import percent
+from serving.reports.trends import WeekRow
 
 
 def pupil_table(key: str, caption: str, pupils: tuple[ListedPupil, ...]) -> str:
@@ -73,4 +74,28 @@ def cohort_table(school: list[CohortRow], la: list[CohortRow]) -> str:
         '<table id="cohorts-table"><caption>Absence, persistent and severe absence rates by '
         "group: the school beside the LA</caption>"
         f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def week_table(weeks: list[WeekRow]) -> str:
+    if not weeks:
+        return ""
+    head = (
+        '<tr><th scope="col">School week</th>'
+        '<th scope="col" class="number">Possible sessions</th>'
+        '<th scope="col" class="number">Attendance, the week</th>'
+        '<th scope="col" class="number">Attendance, year to date</th>'
+        '<th scope="col" class="number">Last year, to date</th></tr>'
+    )
+    body = "".join(
+        f'<tr><th scope="row">Week {w.school_week}, w/c {w.week_start:%d %b %Y}</th>'
+        f'<td class="number">{w.possible_sessions:,}</td>'
+        f'<td class="number">{percent(w.attendance_rate)}</td>'
+        f'<td class="number">{percent(w.ytd_attendance_rate)}</td>'
+        f'<td class="number">{percent(w.last_year_ytd_attendance_rate)}</td></tr>'
+        for w in weeks
+    )
+    return (
+        '<table id="weeks-table"><caption>Attendance by school week</caption>'
+        f"<thead>{head}</thead><tbody>{body}</tbody></table>"
     )

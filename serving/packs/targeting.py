@@ -10,7 +10,7 @@ import duckdb
 from serving.packs.listed import listed
 from serving.packs.page import Pack, render
 from serving.packs.provision import provision
-from serving.reports import cohorts, figures
+from serving.reports import cohorts, figures, trends
 from warehouse.files import write_text_atomically
 from warehouse.permissions import make_folders
 
@@ -32,16 +32,16 @@ def write_targeting_packs(published_db: Path, folder: Path) -> list[Path]:
 
 
 def _pack(con: duckdb.DuckDBPyConnection, area: figures.Area, as_of: str) -> Pack:
-    (la_code,) = con.execute(
-        "select any_value(la_code) from schools where urn = ?", [area.code]
-    ).fetchone()
+    school = trends.school_trends(con, area.code)
+    la_code, _phase = trends.school_reference(con, area.code)
     return Pack(
         urn=area.code,
         title=area.title,
         as_of=as_of,
+        benchmarks=school.benchmarks,
         listed=listed(con, area.code),
         school_cohorts=cohorts.cohort_rows(con, "school", area.code),
         la_cohorts=cohorts.cohort_rows(con, "la", la_code) if la_code else [],
-        weekly=figures.weekly(con, area),
+        weeks=school.weeks,
         provision=provision(con, area.code),
     )

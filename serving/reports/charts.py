@@ -60,12 +60,11 @@ def axis(top: float, is_rate: bool, ticks: int = 5) -> tuple[float, float]:
     return (min(end, 1.0), step) if is_rate else (end, step)
 
 
-def figure(chart: Chart, table_open: bool = False) -> str:
-    """The chart's section body: the SVG with its title and summary, then its table (shown
-    from the start with `table_open`, as on paper, where a closed `<details>` hides it)."""
+def figure(chart: Chart) -> str:
+    """The chart's section body: the SVG with its title and summary, then its table."""
     if not chart.bars:
         return "<p><em>No data yet.</em></p>"
-    return f"<figure>{_svg(chart)}{_table(chart, table_open)}</figure>"
+    return f"<figure>{_svg(chart)}{_table(chart)}</figure>"
 
 
 def _fmt(value: float, is_rate: bool) -> str:
@@ -136,7 +135,7 @@ def _svg(chart: Chart) -> str:
     return "".join(parts)
 
 
-def _table(chart: Chart, table_open: bool = False) -> str:
+def _table(chart: Chart) -> str:
     key = html.escape(chart.key)
     head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in chart.columns)
     body = "".join(
@@ -146,8 +145,7 @@ def _table(chart: Chart, table_open: bool = False) -> str:
         for bar in chart.bars
     )
     return (
-        f"<details{' open' if table_open else ''}>"
-        f"<summary>Table: {html.escape(chart.title)}</summary>"
+        f"<details><summary>Table: {html.escape(chart.title)}</summary>"
         f'<table id="{key}-table"><caption>{html.escape(chart.title)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>"
     )

@@ -1,17 +1,19 @@
 """What one school's targeting meeting pack must show, computed from the generator's record.
 
 Built on the record's own truths (the action list of tests/support/truth_action_list.py,
-the cohorts of truth_characteristics.py) and the marks themselves, never on serving/: which
-list each listed pupil is in, why (as flag names), its priority and whether it is new, the
-N codes left unresolved, the C2, K and B sessions and the cohorts of the school.
+the cohorts of truth_characteristics.py, the weeks of truth_weekly.py, pupil_attendance of
+truth.py) and the marks themselves, never on serving/: which list each listed pupil is in,
+why (as flag names), its priority and whether it is new, the N codes left unresolved, the
+C2, K and B sessions, the cohorts and the weeks of the school.
 """
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 from synthetic import SyntheticLA
-from tests.support import truth, truth_action_list, truth_characteristics
+from tests.support import truth, truth_action_list, truth_characteristics, truth_weekly
 
 PROVISION_CODES = ("C2", "K", "B")
 # What one reason already says of another: each is said once.
@@ -103,4 +105,41 @@ def cohorts(la: SyntheticLA, last_day_index: int, level: str, area: str) -> dict
             la, last_day_index
         ).items()
         if (row_level, row_area, row_year) == (level, area, year)
+    }
+
+
+def weeks(la: SyntheticLA, last_day_index: int, urn: str) -> list[dict]:
+    """The school's weeks of this year, in order."""
+    year = latest_year(la, last_day_index)
+    found = [
+        {"week_start": week_start, **row}
+        for (level, area, row_year, week_start), row in truth_weekly.expected_weekly_attendance(
+            la, last_day_index
+        ).items()
+        if (level, area, row_year) == ("school", urn, year)
+    ]
+    return sorted(found, key=lambda row: row["week_start"])
+
+
+def school_rates(
+    la: SyntheticLA, last_day_index: int, urn: str, compulsory_only: bool
+) -> dict[str, Fraction]:
+    """The school's attendance, absence, persistent and severe absence rates this year: all
+    pupils on roll, or those of compulsory school age only (the DfE-comparable figure)."""
+    year = latest_year(la, last_day_index)
+    rows = [
+        row
+        for (school, _upn, row_year), row in truth.expected_pupil_attendance(
+            la, last_day_index
+        ).items()
+        if (school, row_year) == (urn, year)
+        and (row["compulsory_school_age"] or not compulsory_only)
+    ]
+    possible = sum(r["possible_sessions"] for r in rows)
+    attended = sum(r["present_sessions"] + r["aea_sessions"] for r in rows)
+    return {
+        "attendance": Fraction(attended, possible),
+        "absence": 1 - Fraction(attended, possible),
+        "persistent": Fraction(sum(r["is_persistent_absence"] for r in rows), len(rows)),
+        "severe": Fraction(sum(r["is_severe_absence"] for r in rows), len(rows)),
     }

@@ -15,12 +15,14 @@ import pytest
 from expectations.checkpoint import audit
 from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
+from serving.packs.targeting import write_targeting_packs
 from serving.reports import figures, trends
 from serving.reports.line_chart import line_figure
 from synthetic import SyntheticLA, build_la
-from tests.support import truth, truth_weekly
+from tests.support import truth, truth_pack, truth_weekly
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, TRUTH, assert_matches, rows
+from tests.support.report_pages import read_page
 
 # Small: the point is two years, not every case (test_marts_truth has those).
 TWO_YEARS = replace(
@@ -119,3 +121,25 @@ def test_the_reports_charts_cover_this_academic_year_only(warehouse: Path, la: S
     assert support[0].value == sum(
         truth.expected_pupils_for_support(la, last)[k]["persistent_absence"] for k in flagged
     )
+
+
+def test_the_targeting_packs_show_this_year_beside_last(
+    warehouse: Path, la: SyntheticLA, tmp_path: Path
+) -> None:
+    """A school's pack lists this year's pupils only, and its weeks carry last year's rate
+    to the same school week (serving/packs/, tests/serving/packs/ for the rest)."""
+    last = len(la.days) - 1
+    packs = write_targeting_packs(warehouse, tmp_path / "targeting")
+    assert {p.stem for p in packs} == {s.urn for s in la.schools}
+    for page in packs:
+        listed = truth_pack.pack_pupils(la, last, page.stem)
+        read = read_page(page)
+        shown = {
+            row[1]
+            for key in ("severe", "persistent", "other")
+            if f"{key}-table" in read.tables
+            for row in read.tables[f"{key}-table"][1:]
+        }
+        assert shown == set(listed), page.stem
+        weeks = read.tables["weeks-table"][1:]
+        assert weeks and all(row[-1] != "–" for row in weeks), page.stem

@@ -44,7 +44,7 @@ class Pack:
 def render(pack: Pack) -> str:
     title = html.escape(pack.title)
     parts = (
-        _part("pupils", "Pupils to discuss", _pupils(pack.listed)),
+        _part("pupils", "Pupils to discuss", pupils_section(pack.listed)),
         _part("cohorts", "Cohorts", _cohorts(pack)),
         _part("trend", "Attendance week by week", _trend(pack.weeks)),
         _part(
@@ -103,7 +103,7 @@ def _headline(pack: Pack) -> str:
     )
 
 
-def _pupils(listed: Listed) -> str:
+def pupils_section(listed: Listed) -> str:
     return (
         "<p>Each pupil is listed once, in the first list that applies, in the order of the "
         "LA's action list (priority 1 = act first); every reason the pupil is listed is "
@@ -115,8 +115,20 @@ def _pupils(listed: Listed) -> str:
             listed.persistent,
         )
         + pupil_table("other", "On the action list for another reason", listed.other)
-        + pupil_table("new", "Newly listed since the last publication", listed.newly_listed)
+        + _newly_listed(listed)
     )
+
+
+def _newly_listed(listed: Listed) -> str:
+    # On the first publication (no list before it) every pupil is new: the lists above say so
+    # row by row, and a second copy of them would double the pack.
+    caption = "Newly listed since the last publication"
+    if listed.pupils and len(listed.newly_listed) == len(listed.pupils):
+        return (
+            f'<h3 id="new-heading">{caption}</h3><p id="new-all">Every pupil above is new: '
+            "none of them was on the list of the last publication (or there was none).</p>"
+        )
+    return pupil_table("new", caption, listed.newly_listed)
 
 
 def _cohorts(pack: Pack) -> str:

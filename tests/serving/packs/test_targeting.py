@@ -12,7 +12,8 @@ import pytest
 
 from publication.publish import PUBLISHED_DB
 from serving.action_list.reasons import REASONS
-from serving.packs.page import AGREED_ACTION_ROWS
+from serving.packs.listed import Listed, ListedPupil
+from serving.packs.page import AGREED_ACTION_ROWS, pupils_section
 from serving.packs.targeting import write_targeting_packs
 from serving.reports.cohorts import CHARACTERISTICS, group_label
 from synthetic import SyntheticLA
@@ -97,11 +98,32 @@ def test_the_pupil_lists_are_the_true_ones(
             "new": [p for p in pupils if p.newly_listed],
             "part-time": [p for p in pupils if p.part_time_timetable],
         }
+        if pupils and all(p.newly_listed for p in pupils):
+            # Every listed pupil new (the first publication): said once, not listed again.
+            assert 'id="new-all"' in page.read_text(), urn
+            wanted["new"] = []
         for key, expected in wanted.items():
             assert _table(page, key) == _pupil_rows(expected), (urn, key)
             seen[key] += len(expected)
     # The lists are not empty by accident: the published LA has pupils in each of these.
-    assert seen["severe"] and seen["persistent"] and seen["new"], seen
+    assert seen["severe"] and seen["persistent"], seen
+
+
+def _pupil(upn: str, priority: int, new: bool) -> ListedPupil:
+    return ListedPupil(
+        priority, upn, "7", "N", 20, 0.2, False, True, new, False, ("Persistent",), 0, None
+    )
+
+
+def test_after_the_first_publication_the_new_pupils_have_their_own_table() -> None:
+    """With some listed pupils new and some not, the new ones are listed again on their own
+    (the published LA's single publication makes every pupil new, so this is built here)."""
+    listed = Listed((_pupil("A1", 1, new=False), _pupil("B2", 2, new=True)))
+    body = pupils_section(listed)
+    assert 'id="new-all"' not in body
+    assert re.findall(r'<table id="new-table".*?</table>', body)[0].count("<tr>") == 2
+    assert ">B2</th>" in body.split('id="new-table"')[1]
+    assert ">A1</th>" not in body.split('id="new-table"')[1]
 
 
 def test_unresolved_n_and_provision_are_the_true_ones(

@@ -36,6 +36,9 @@ from synthetic.bulk import BulkConfig, create_population, write_history
 COLUMNS = {
     "attendance_by_sen": tuple(m for _, columns in SEN_MEASURES.values() for m in columns),
     "attendance_by_sen_need": tuple(m for _, columns in SEN_MEASURES.values() for m in columns),
+    "attendance_by_characteristic": tuple(
+        m for _, columns in SEN_MEASURES.values() for m in columns
+    ),
     "school_daily_attendance": ("pupils_expected", *DAILY_TO_DFE, "attendance_rate"),
 }
 
@@ -68,6 +71,10 @@ def measure(database: Path, timings: dict) -> dict:
     with duckdb.connect(str(database), read_only=True) as con:
         tier = public_tier(con)
         marts = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
+        # The public copy of attendance_by_characteristic has its LA rows only.
+        marts["attendance_by_characteristic"] = [
+            r for r in marts["attendance_by_characteristic"] if r["level"] == "la"
+        ]
         schools = con.execute("select count(distinct urn) from dfe_daily_attendance").fetchone()
         pupils = con.execute("select count(distinct upn) from pupil_attendance").fetchone()
     timings["suppress_and_audit_seconds"] = round(time.perf_counter() - started, 1)

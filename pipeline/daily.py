@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.run_info import RunInfo
+from publication.previous_list import previous_support_list
 from publication.record import PublicationRecord, PublishingRun, read_record
 from warehouse.alerts import FILE_REJECTED, MISSING_EXTRACT, STALE_FEED, record_alert
 from warehouse.build_stamp import check_build_stamp, clear_build_stamp, write_build_stamp
@@ -113,7 +114,11 @@ def build(run: RunInfo) -> dict[str, Any]:
             raise AirflowSkipException(reason)
         cutoff = cutoff_for(locations, run)
         clear_build_stamp(locations.work)
-        build_marts(locations.warehouse_db, locations.work, cutoff=cutoff)
+        # The action list marks what is new since the list readers last received.
+        previous = previous_support_list(locations.published, run.register_day)
+        build_marts(
+            locations.warehouse_db, locations.work, cutoff=cutoff, previous_support_list=previous
+        )
         write_build_stamp(locations.work, run.run_id, cutoff)
     return {"register_day": _iso(run.register_day), "cutoff": cutoff}
 

@@ -28,6 +28,7 @@ def build_marts(
     progress: Callable[[str], None] = log.info,
     unit_tests: bool = False,
     full_refresh: bool = False,
+    previous_support_list: Path | None = None,
 ) -> None:
     """`dbt build` (seeds, models and data tests) into the DuckDB file `database`.
 
@@ -36,6 +37,8 @@ def build_marts(
     dbt runs in its own process, so that its logging and global state stay out of the
     Airflow worker; its artefacts go to `work_dir`, never into the repository. A warehouse
     built with another layout of the models is rebuilt whole (pipeline/model_layout.py).
+    `previous_support_list`: the last publication's pupils_for_support Parquet file, which
+    the new list's `newly_listed` compares with (None: every listed pupil is new).
     """
     layout = project_layout()
     upgrade = built_layout(database) != layout
@@ -69,6 +72,8 @@ def build_marts(
         variables["full_data_tests"] = True
     if cutoff:
         variables["cutoff"] = cutoff
+    if previous_support_list is not None:
+        variables["previous_support_list"] = str(previous_support_list)
     if os.environ.get(STALE_AFTER_ENV, "").strip():
         # The setting that the alerts use, so that the mart's `stale` agrees with them.
         variables["stale_after_school_days"] = stale_after_school_days()

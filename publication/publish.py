@@ -27,10 +27,12 @@ from pathlib import Path
 
 import duckdb
 
+from publication.previous_list import keep_baseline
 from publication.record import (
     PublicationRecord,
     PublishingRun,
     fingerprints,
+    read_record,
     write_record_file,
     write_record_table,
 )
@@ -49,6 +51,9 @@ PUBLISHED_MARTS = (
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    "attendance_by_characteristic",
+    "weekly_attendance",
+    "children_missing_education",
     # Operational (restricted): every file read and every row quarantined (MARTS.md).
     "ingest_audit",
     "quarantine",
@@ -150,6 +155,8 @@ def publish(
     _crash_point("database_replaced")
     _point_at(parquet_root, version)
     _crash_point("pointer_swapped")
+    # The outgoing list, read by its record before the new record replaces it.
+    keep_baseline(folder, read_record(folder), record.run.register_day)
     write_record_file(folder, record)
     _prune_versions(parquet_root, keep=version)
     return Publication(folder, record)

@@ -94,6 +94,16 @@ def read_record(folder: Path) -> PublicationRecord | None:
     return PublicationRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+def published_parquet(folder: Path, mart: str) -> Path | None:
+    """The Parquet file of `mart` in the last complete publication in `folder`, or None
+    (no publication yet, or one without the mart, or its file gone)."""
+    record = read_record(folder)
+    if record is None or mart not in record.parquet:
+        return None
+    path = folder / record.parquet[mart]
+    return path if path.is_file() else None
+
+
 def write_record_file(folder: Path, record: PublicationRecord) -> None:
     """`publication.json`, replaced in one step (written beside it, flushed, renamed)."""
     write_text_atomically(folder / RECORD_FILE, json.dumps(record.as_dict(), indent=2))

@@ -2,8 +2,13 @@
 
 `WAREHOUSE/exports/<register day>/` holds, for that day's publication:
 
-- `action_list.csv`: the attendance hub's pupil-level action list, `pupils_for_support`
-  (restricted: it names pupils by UPN).
+- `action_list.csv`: the attendance hub's pupil-level action list, `pupils_for_support`,
+  in priority order with its reasons in words (restricted: it names pupils by UPN), and
+  `offsite_provision.csv`: each school's K and B sessions and part-time timetables
+  (serving/action_list/export.py).
+- `children_missing_education.csv`: children who may be missing education, for the LA's
+  CME officer, those past the window (`listed`) first, longest off roll first (restricted:
+  it names pupils by UPN).
 - `school_daily_attendance.csv`: each school's figures for the register day, from
   `school_daily_attendance`.
 - `data_quality/<urn>.csv` (and `data_quality/la.csv`): per school, the rejected files and
@@ -29,6 +34,17 @@ from typing import Any
 import duckdb
 
 from publication.record import read_record
+from serving.action_list.export import (
+    ACTION_LIST,
+    ACTION_LIST_COLUMNS,
+    ACTION_LIST_SOURCES,
+    OFFSITE,
+    OFFSITE_COLUMNS,
+    OFFSITE_SOURCES,
+    action_list_rows,
+    offsite_rows,
+    write_csv,
+)
 from serving.data_quality import FOLDER, SOURCES, previous_coverage_end, write_data_quality
 from warehouse.permissions import make_folders, restrict
 
@@ -46,10 +62,11 @@ class Export:
 
 EXPORTS = (
     Export(
-        "action_list.csv",
-        "the attendance hub's action list: enrolments that need support (restricted)",
-        "pupils_for_support",
-        "select * from pupils_for_support order by urn, upn, academic_year",
+        "children_missing_education.csv",
+        "children who may be missing education, for the LA's CME officer (restricted)",
+        "children_missing_education",
+        "select * from children_missing_education "
+        "order by status = 'watch', school_days_since desc, urn, upn",
     ),
     Export(
         "school_daily_attendance.csv",
@@ -91,6 +108,33 @@ def write_exports(published: Path, exports_root: Path, register_day: date) -> di
                 "description": export.description,
                 "source": export.mart,
                 "rows": rows,
+            }
+        for name, description, sources, columns, make in (
+            (
+                ACTION_LIST,
+                "the attendance hub's action list, most urgent first, with the reasons "
+                "(restricted)",
+                ACTION_LIST_SOURCES,
+                ACTION_LIST_COLUMNS,
+                action_list_rows,
+            ),
+            (
+                OFFSITE,
+                "each school's K and B sessions and part-time timetables (restricted)",
+                OFFSITE_SOURCES,
+                OFFSITE_COLUMNS,
+                offsite_rows,
+            ),
+        ):
+            missing = [source for source in sources if source not in tables]
+            if missing:
+                verb = "is" if len(missing) == 1 else "are"
+                skipped[name] = f"not written: {' and '.join(missing)} {verb} not published"
+                continue
+            files[name] = {
+                "description": description,
+                "source": ", ".join(sources),
+                "rows": write_csv(staging / name, columns, make(con)),
             }
         coverage = None
         if set(SOURCES) <= tables:

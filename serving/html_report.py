@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from serving.reports import figures
+from serving.reports import figures, headlines, trends
 from serving.reports.charts import figure
+from serving.reports.line_chart import line_figure
 from warehouse.files import write_text_atomically
 from warehouse.permissions import make_folders
 
@@ -30,6 +31,8 @@ th, td { border-bottom: 1px solid #b1b4b6; padding: 0.2rem 0.6rem; text-align: r
 th[scope="row"], thead th:first-child { text-align: left; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.2rem 1rem; }
 dt { font-weight: 600; } dd { margin: 0; }
+.trend { stroke: #1d70b8; stroke-width: 2; } .trend-point { fill: #1d70b8; }
+.trend-last { stroke: #505a5f; stroke-width: 2; } .trend-last-point { fill: #505a5f; }
 """
 
 
@@ -45,10 +48,33 @@ def write_html_reports(published_db: Path, folder: Path) -> list[Path]:
     return written
 
 
+def trend_sections(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
+    """The year-to-date trend beside last year, and the area against England and the region
+    (the DfE's published figures, compared with the compulsory-school-age figure)."""
+    if area.level == "school":
+        la_code, phase = trends.school_reference(con, area.code)
+    else:
+        la_code, phase = area.code, trends.ALL_PHASES
+    chart = trends.trend_chart(trends.weekly_rows(con, area.level, area.code))
+    rates = trends.benchmark_comparison(con, area.urns, la_code, phase)
+    return (
+        f'<section aria-labelledby="{chart.key}-heading"><h2 id="{chart.key}-heading">'
+        f"{html.escape(chart.title)}</h2><p>{html.escape(chart.note)}</p>"
+        f"{line_figure(chart)}</section>"
+        '<section aria-labelledby="benchmarks-heading"><h2 id="benchmarks-heading">'
+        "Against England and the region</h2><p>The DfE's published figures count pupils of "
+        "compulsory school age in state-funded schools, so the comparable figure here is the "
+        "compulsory-school-age column; the all-pupil one includes nursery and reception "
+        "pupils and pupils over 15. Persistent and severe absence are shares of enrolments "
+        "here, of pupils in the DfE's figures.</p>"
+        f"{trends.comparison_table(rates)}</section>"
+    )
+
+
 def render(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
     as_of = con.execute("select cast(max(as_of) as varchar) from pupil_attendance").fetchone()[0]
-    top = figures.headline(con, area)
-    all_pupils = top.persistent_absence / top.enrolments if top.enrolments else None
+    top, comparable = headlines.both(con, area.urns)
+    all_pupils = top.persistent_absence_rate
     charts = (
         figures.weekly(con, area),
         figures.reasons(con, area),
@@ -63,6 +89,7 @@ def render(con: duckdb.DuckDBPyConnection, area: figures.Area) -> str:
         for c in charts
     )
     title = html.escape(area.title)
+    trend = trend_sections(con, area)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -74,20 +101,36 @@ true count, small ones included: this report is for the LA's attendance hub and 
 not for wider sharing.</p></header>
 <main>
 <section aria-labelledby="headline-heading"><h2 id="headline-heading">In short</h2>
-{_headline(top)}</section>
+{_headline(top, comparable)}</section>
+{trend}
 {sections}
 </main>
 </body></html>
 """
 
 
-def _headline(top: figures.Headline) -> str:
-    rate = top.attended_sessions / top.possible_sessions if top.possible_sessions else None
-    items = (
-        ("Enrolments", f"{top.enrolments:,}"),
-        ("Attendance rate", "no sessions yet" if rate is None else f"{rate:.1%}"),
-        ("Persistently absent", f"{top.persistent_absence:,}"),
-        ("Severely absent", f"{top.severe_absence:,}"),
+def _headline(top: headlines.Headline, comparable: headlines.Headline) -> str:
+    """Both populations side by side, each column saying whom it counts."""
+    measures = (
+        ("Enrolments", lambda h: f"{h.enrolments:,}"),
+        ("Attendance rate", lambda h: headlines.percent(h.attendance_rate)),
+        ("Overall absence rate", lambda h: headlines.percent(h.absence_rate)),
+        ("Persistently absent", lambda h: f"{h.persistent_absence:,}"),
+        ("Persistent absence rate", lambda h: headlines.percent(h.persistent_absence_rate)),
+        ("Severely absent", lambda h: f"{h.severe_absence:,}"),
+        ("Severe absence rate", lambda h: headlines.percent(h.severe_absence_rate)),
     )
-    rows = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in items)
-    return f'<dl id="headline">{rows}</dl>'
+    rows = "".join(
+        f'<tr><th scope="row">{name}</th><td>{shown(top)}</td><td>{shown(comparable)}</td></tr>'
+        for name, shown in measures
+    )
+    return (
+        "<p>Two populations: every pupil on roll, and pupils of compulsory school age only "
+        "(5 to 15 on the 31 August before the year), as the DfE's national statistics count "
+        "them. Compare the second column with national figures.</p>"
+        '<table id="headline-table"><caption>Headline figures, this year to date</caption>'
+        '<thead><tr><th scope="col">Measure</th>'
+        f'<th scope="col">{html.escape(top.population)}</th>'
+        f'<th scope="col">{html.escape(comparable.population)} (DfE-comparable)</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )

@@ -2,8 +2,8 @@
 
 - `attendance_restricted` (role `<prefix>_hub_analyst`): the pupil-level marts with the UPN
   and its keyed pseudonym `pupil_ref` (serving/pseudonyms.py), the unsuppressed
-  school_daily_reasons and dfe_daily_attendance (the DfE-style feed, true counts), and the
-  schools reference (`schools`).
+  school_daily_reasons, attendance_by_characteristic and dfe_daily_attendance (the DfE-style
+  feed, true counts), and the schools reference (`schools`).
 - `attendance_public` (roles `<prefix>_hub_analyst` and `<prefix>_bi_reader`): the
   aggregate marts with secondary suppression that the LP audit passed
   (serving/public_tier.py).
@@ -40,9 +40,13 @@ RESTRICTED_MARTS = {
     "absence_episodes": "urn, upn, start_date, start_session",
     "pupils_for_support": "urn, upn, academic_year",
     "school_daily_reasons": "urn, session_date, register_code, category",
+    # Whole here (a school's own figures, the hub); suppressed in the public tier.
+    "attendance_by_characteristic": "level, area, academic_year, characteristic, group_value",
     "schools": "urn",
     "dfe_daily_attendance": "urn, attendance_date",
     "school_feed_status": "urn",
+    "weekly_attendance": "level, area, academic_year, week_start",
+    "children_missing_education": "urn, upn",
     "ingest_audit": "path, sha256",
     "quarantine": "path, sha256, line",
 }

@@ -10,6 +10,12 @@ Read from the published DuckDB file only. The sums someone outside could know ar
   row (a publication is one LA's);
 - attendance_by_sen_need: the needs of one (level, area, year, provision) add up to that
   provision's attendance_by_sen row; the school rows of one need add up to the LA row;
+- attendance_by_characteristic, LA rows only: the groups of one (year, characteristic) add
+  up to the LA's `all` row; its sen_provision rows are attendance_by_sen's LA rows again, so
+  the three marts are suppressed and audited together (a figure withheld in one is withheld
+  in the other). The mart is published whole to the restricted tier, so its primary
+  suppression (1 to 4) is done here. Its school rows are not public: audited with them, the
+  rule below withheld every figure of all three marts at demo size (docs/bi.md);
 - school_daily_attendance: a school day's categories add up to its possible sessions, and
   the schools of one date add up to the LA's daily figures (the DfE publishes those). A
   count of 1 to 4 sessions on one day is 1 to 4 pupils, so it is withheld (primary) as well
@@ -35,7 +41,19 @@ from warehouse.files import write_text_atomically
 from warehouse.project import suppress_counts_below
 
 Row = dict[str, Any]
-# attendance_by_sen(_need): each measure's count and the columns withheld with it.
+# attendance_by_characteristic's characteristics (MARTS.md version 2), `all` first.
+CHARACTERISTICS = (
+    "all",
+    "sen_provision",
+    "fsm_eligible",
+    "looked_after",
+    "child_in_need",
+    "child_protection_plan",
+    "ncy",
+    "compulsory_school_age",
+)
+# attendance_by_sen(_need) and attendance_by_characteristic: each measure's count and the
+# columns withheld with it.
 SEN_MEASURES = {
     "row": (
         "enrolments",
@@ -62,11 +80,19 @@ DAILY_PARTS = tuple(c for c in DAILY_TO_DFE if c != "possible_sessions")
 PUBLIC_MARTS = {
     "attendance_by_sen": "level, area, academic_year, sen_provision",
     "attendance_by_sen_need": "level, area, academic_year, sen_provision, sen_primary_need",
+    "attendance_by_characteristic": "level, area, academic_year, characteristic, group_value",
     "school_daily_attendance": "urn, session_date",
 }
-# Complements are taken from the lowest rank first: need rows before provision rows, and
-# school rows before LA rows.
-RANKS = {("need", "school"): 0, ("sen", "school"): 1, ("need", "la"): 2, ("sen", "la"): 3}
+# Complements are taken from the lowest rank first: need rows before provision and
+# characteristic rows, and school rows before LA rows.
+RANKS = {
+    ("need", "school"): 0,
+    ("sen", "school"): 1,
+    ("char", "school"): 1,
+    ("need", "la"): 2,
+    ("sen", "la"): 3,
+    ("char", "la"): 3,
+}
 
 
 @dataclass(frozen=True)
@@ -87,56 +113,93 @@ def public_tier(con: duckdb.DuckDBPyConnection) -> PublicTier:
     """The public tables of the publication open in `con`. Raises DisclosureRefused (and
     returns nothing to write) when the audit cannot be passed."""
     tables = {t: read_rows(con, t, order) for t, order in PUBLIC_MARTS.items()}
+    # School rows by characteristic stay in the restricted tier (docs/bi.md): audited with
+    # them, the LP rule withheld every figure of the SEN marts and this one at demo size.
+    tables["attendance_by_characteristic"] = [
+        r for r in tables["attendance_by_characteristic"] if r["level"] == "la"
+    ]
     enrolments = read_rows(con, "pupil_attendance", "urn, upn, academic_year")
     feed = read_rows(con, "dfe_daily_attendance", "urn, attendance_date")
     withheld = {
-        "attendance_by_sen+need": suppress_sen(
-            tables["attendance_by_sen"], tables["attendance_by_sen_need"], enrolments
+        "attendance_by_sen+need+characteristic": suppress_sen(
+            tables["attendance_by_sen"],
+            tables["attendance_by_sen_need"],
+            enrolments,
+            tables["attendance_by_characteristic"],
         ),
         "school_daily_attendance": suppress_school_daily(tables["school_daily_attendance"], feed),
     }
     return PublicTier(tables, withheld)
 
 
-def _true_sen_counts(enrolments: list[Row], by_need: bool) -> Counter:
-    """Each (level, area, year, provision[, need], measure)'s true count; the LA row is the
-    sum of its schools (a publication is one LA's)."""
+def _true_sen_counts(enrolments: list[Row], mart: str) -> Counter:
+    """Each (level, area, year, group..., measure)'s true count, the group being the
+    provision (sen), provision and need (need), or characteristic and group value (char);
+    the LA row is the sum of its schools (a publication is one LA's)."""
     counts: Counter = Counter()
     for e in enrolments:
-        group = (e["academic_year"], e["sen_provision"])
-        if by_need:
-            group = (*group, e["sen_primary_need"])
         flags = {
             "row": 1,
             "persistent": int(e["is_persistent_absence"]),
             "severe": int(e["is_severe_absence"]),
         }
-        for measure, flag in flags.items():
-            counts[("school", e["urn"], *group, measure)] += flag
-            counts[("la", *group, measure)] += flag
+        for group in _groups_of(e, mart):
+            for measure, flag in flags.items():
+                counts[("school", e["urn"], e["academic_year"], *group, measure)] += flag
+                counts[("la", e["academic_year"], *group, measure)] += flag
     return counts
 
 
-def suppress_sen(by_sen: list[Row], by_need: list[Row], enrolments: list[Row]) -> int:
-    """Secondary suppression of attendance_by_sen and attendance_by_sen_need, in place,
-    audited; returns the cells withheld beyond the marts' own."""
-    marts = {"sen": by_sen, "need": by_need}
+def _groups_of(e: Row, mart: str) -> list[tuple]:
+    if mart == "sen":
+        return [(e["sen_provision"],)]
+    if mart == "need":
+        return [(e["sen_provision"], e["sen_primary_need"])]
+    return [(c, group_value(e, c)) for c in CHARACTERISTICS]
+
+
+def group_value(e: Row, characteristic: str) -> str:
+    """An enrolment's group in attendance_by_characteristic, spelt as the mart spells it."""
+    if characteristic == "all":
+        return "all"
+    value = e[characteristic]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "unknown" if value is None else str(value)
+
+
+def _group_key(mart: str, row: Row) -> tuple:
+    if mart == "sen":
+        return (row["academic_year"], row["sen_provision"])
+    if mart == "need":
+        return (row["academic_year"], row["sen_provision"], row["sen_primary_need"])
+    return (row["academic_year"], row["characteristic"], row["group_value"])
+
+
+def suppress_sen(
+    by_sen: list[Row],
+    by_need: list[Row],
+    enrolments: list[Row],
+    by_characteristic: list[Row] | None = None,
+) -> int:
+    """Secondary suppression of attendance_by_sen and attendance_by_sen_need, and primary
+    and secondary of attendance_by_characteristic, in place, audited together; returns the
+    cells withheld beyond the SEN marts' own."""
+    marts = {"sen": by_sen, "need": by_need, "char": by_characteristic or []}
     values: dict[tuple, int] = {}
     primary: set[tuple] = set()
     linked: dict[tuple, list[tuple]] = {}
     ordered: list[tuple[tuple, tuple]] = []
     below = suppress_counts_below()
     for mart, rows in marts.items():
-        truth = _true_sen_counts(enrolments, by_need=mart == "need")
+        truth = _true_sen_counts(enrolments, mart)
         for index, row in enumerate(rows):
-            group = (row["academic_year"], row["sen_provision"])
-            if mart == "need":
-                group = (*group, row["sen_primary_need"])
+            group = _group_key(mart, row)
             area = ("school", row["area"]) if row["level"] == "school" else ("la",)
             for measure, (count, _) in SEN_MEASURES.items():
                 cell = (mart, index, measure)
                 values[cell] = truth[(*area, *group, measure)]
-                if row[count] is None:
+                if row[count] is None or (mart == "char" and 1 <= values[cell] < below):
                     primary.add(cell)
                 elif row[count] != values[cell]:
                     raise RuntimeError(
@@ -148,7 +211,9 @@ def suppress_sen(by_sen: list[Row], by_need: list[Row], enrolments: list[Row]) -
                 ((mart, index, "severe"), (mart, index, "persistent")),
                 ((mart, index, "persistent"), (mart, index, "row")),
             ]
-    sums = known_sums(_sen_sums(by_sen, by_need), values, below)
+    sums = known_sums(
+        _sen_sums(by_sen, by_need) + _characteristic_sums(by_sen, marts["char"]), values, below
+    )
     table = Disclosure(values, frozenset(primary), sums, ordered)
     levels = {(m, i): r["level"] for m, rows in marts.items() for i, r in enumerate(rows)}
     withheld = protect(
@@ -158,10 +223,48 @@ def suppress_sen(by_sen: list[Row], by_need: list[Row], enrolments: list[Row]) -
         rank=lambda c: RANKS[(c[0], levels[(c[0], c[1])])],
         last_resort=lambda c: levels[(c[0], c[1])] == "la",
     )
-    added = withheld - primary
+    # The characteristic mart comes whole from dbt: every cell withheld is blanked here.
+    added = withheld - {c for c in primary if c[0] != "char"}
     for mart, index, measure in added:
         blank(marts[mart][index], SEN_MEASURES[measure][1])
     return len(added)
+
+
+def _characteristic_sums(by_sen: list[Row], by_char: list[Row]) -> list[Sum]:
+    """A characteristic's groups add up to the area's `all` row; the schools of a group to
+    the LA row; a sen_provision group is the attendance_by_sen row of that provision."""
+    sums: list[Sum] = []
+    provision_row = {
+        (r["level"], r["area"], r["academic_year"], r["sen_provision"]): i
+        for i, r in enumerate(by_sen)
+    }
+    all_row = {
+        (r["level"], r["area"], r["academic_year"]): i
+        for i, r in enumerate(by_char)
+        if r["characteristic"] == "all"
+    }
+    for measure in SEN_MEASURES:
+        parts: dict[tuple, list[tuple]] = defaultdict(list)
+        totals: dict[tuple, tuple] = {}
+        for index, row in enumerate(by_char):
+            cell = ("char", index, measure)
+            area = (row["level"], row["area"], row["academic_year"])
+            if row["characteristic"] != "all":
+                key = ("groups", *area, row["characteristic"])
+                parts[key].append(cell)
+                if area in all_row:
+                    totals[key] = ("char", all_row[area], measure)
+            key = ("la-char", row["academic_year"], row["characteristic"], row["group_value"])
+            if row["level"] == "la":
+                totals[key] = cell
+            else:
+                parts[key].append(cell)
+            if row["characteristic"] == "sen_provision":
+                twin = provision_row.get((*area, row["group_value"]))
+                if twin is not None:
+                    sums.append(Sum((cell,), ("sen", twin, measure)))
+        sums += [Sum(tuple(cells), totals.get(key)) for key, cells in parts.items()]
+    return sums
 
 
 def _sen_sums(by_sen: list[Row], by_need: list[Row]) -> list[Sum]:

@@ -44,11 +44,13 @@ def write_extracts_for_day(
         }
         if la.config.bad_rows:
             _add_bad_rows(la, school_index, day_index, tables["pupils"][1], tables["marks"][1])
+        left_out = la.left_out(school.urn, day_index)
         for kind, (columns, rows) in tables.items():
             path = folder / f"{kind}.{school.file_format}"
+            kept = tuple(c for c in columns if kind != "pupils" or c not in left_out)
             _write(
                 path,
-                _column_order(columns, school_index, la.config.seed),
+                _column_order(kept, school_index, la.config.seed),
                 rows,
                 bom=school_index % 6 == 4,
             )
@@ -74,8 +76,12 @@ def _pupil_rows(la: SyntheticLA, school: School, day_index: int) -> list[dict[st
     for e in la.enrolments:
         if e.urn != school.urn or not _on_roll_in(e, first_day, last_day):
             continue
+        dropped = (e.urn, e.upn) in la.unrecorded_leavers
+        if dropped and e.leaving_date is not None and e.leaving_date < last_day:
+            continue  # the MIS dropped the pupil: no row at all, and no leaving date
         sen = e.sen_on(day_index)
         changed_on = e.sen_change_day(day_index)
+        flags = e.flags_on(day_index)
         rows.append(
             {
                 "urn": e.urn,
@@ -89,15 +95,12 @@ def _pupil_rows(la: SyntheticLA, school: School, day_index: int) -> list[dict[st
                 # The MIS records a leaving date once the pupil has gone, not in advance.
                 "leaving_date": (
                     e.leaving_date.isoformat()
-                    if e.leaving_date and e.leaving_date <= last_day
+                    if e.leaving_date and e.leaving_date <= last_day and not dropped
                     else ""
                 ),
                 "sen_provision": sen.provision,
                 "sen_primary_need": sen.primary_need,
-                "fsm_eligible": yes if e.fsm_eligible else no,
-                "looked_after": yes if e.looked_after else no,
-                "child_in_need": yes if e.child_in_need else no,
-                "child_protection_plan": yes if e.child_protection_plan else no,
+                **{flag: yes if value else no for flag, value in flags.items()},
                 "effective_date": (
                     la.days[changed_on].isoformat()
                     if changed_on and school.sends_last_modified

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from ingestion.rules.upn import make_upn
+from synthetic.characteristics import FLAGS, change_characteristics
 
 # Extracts are stamped in UK local time; September to October is British Summer Time.
 UK_SUMMER = timezone(timedelta(hours=1))
@@ -73,6 +74,9 @@ class GeneratorConfig:
     closure_day: int = 7
     # Holidays: (first, last) days on which no school is open (no marks, no extracts).
     holidays: tuple[tuple[date, date], ...] = ()
+    # School days of the previous academic year held before `start` (synthetic/history.py):
+    # its first ones, from 52 weeks before `start`. 0: the store holds this year only.
+    previous_year_school_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,17 @@ class Enrolment:
     child_protection_plan: bool
     # (first school day index it applies from, status); the first entry applies from the start
     sen_history: list[tuple[int, SenStatus]] = field(default_factory=list)
+    # (first school day index it applies from, flag, value): FSM, looked after, child in need
+    # or child protection plan changing during the period (synthetic/characteristics.py).
+    flag_changes: list[tuple[int, str, bool]] = field(default_factory=list)
+
+    def flags_on(self, day_index: int) -> dict[str, bool]:
+        """The four flags as the MIS holds them on `day_index`."""
+        flags = {flag: getattr(self, flag) for flag in FLAGS}
+        for from_day, flag, value in sorted(self.flag_changes):
+            if from_day <= day_index:
+                flags[flag] = value
+        return flags
 
     def sen_on(self, day_index: int) -> SenStatus:
         status = self.sen_history[0][1]
@@ -155,6 +170,17 @@ class SyntheticLA:
     enrolments: list[Enrolment]
     days: list[date]
     marks: dict[MarkKey, Mark]
+    # urn -> (first school day index, optional pupils column the school's extracts leave out
+    # from that day on) (synthetic/characteristics.py).
+    columns_left_out: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def left_out(self, urn: str, day_index: int) -> set[str]:
+        """The optional pupils columns the school's extract of `day_index` does not have."""
+        return {c for d, c in self.columns_left_out.get(urn, []) if d <= day_index}
+
+    # Enrolments (urn, upn) the MIS dropped without a leaving date (synthetic/cme.py): their
+    # leaving_date is the last day on roll, but no extract carries it, and no pupils row after.
+    unrecorded_leavers: set[tuple[str, str]] = field(default_factory=set)
 
     def extract_time(self, day_index: int) -> datetime:
         return datetime.combine(self.days[day_index], time(16, 5), UK_SUMMER)
@@ -204,6 +230,16 @@ def build_la(config: GeneratorConfig) -> SyntheticLA:
     for enrolment in enrolments:
         _register(la, enrolment, rng)
     _close_school_for_a_day(la)
+    # Imported here: the case modules build on this module's classes. The previous year's
+    # history comes last: it puts its school days before this year's.
+    from synthetic.action_list_cases import add_action_list_cases
+    from synthetic.cme import add_children_missing_education
+    from synthetic.history import add_previous_year
+
+    change_characteristics(la)
+    add_action_list_cases(la)
+    add_children_missing_education(la)
+    add_previous_year(la)
     return la
 
 

@@ -10,3 +10,9 @@
             || right(cast(year({{ date_column }}) as varchar), 2)
     end
 {%- endmacro %}
+
+{#- The academic year before one like 2025/26: 2024/25. -#}
+{% macro previous_academic_year(year_column) -%}
+    cast(cast(left({{ year_column }}, 4) as integer) - 1 as varchar) || '/'
+    || right(left({{ year_column }}, 4), 2)
+{%- endmacro %}

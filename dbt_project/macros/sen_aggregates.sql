@@ -76,3 +76,20 @@
     inner join {{ schools }} on {{ enrolments }}.urn = {{ schools }}.urn
     where {{ schools }}.la_code is not null
 {%- endmacro %}
+
+{#-
+    The measures of relation `r` (grouped with sen_aggregate_counts) as they are, nothing
+    withheld: for the hub's restricted tier, where attendance_by_characteristic is published
+    whole (its public copy is suppressed in serving/public_tier.py).
+-#}
+{% macro aggregate_measures(r) -%}
+    cast({{ r }}.enrolments as integer) as enrolments,
+    cast({{ r }}.possible_sessions as integer) as possible_sessions,
+    cast({{ r }}.absence_sessions as integer) as absence_sessions,
+    {{ r }}.absence_sessions / cast({{ r }}.possible_sessions as double) as overall_absence_rate,
+    cast({{ r }}.persistent_absence_enrolments as integer) as persistent_absence_enrolments,
+    {{ r }}.persistent_absence_enrolments / cast({{ r }}.enrolments as double)
+        as persistent_absence_rate,
+    cast({{ r }}.severe_absence_enrolments as integer) as severe_absence_enrolments,
+    {{ r }}.severe_absence_enrolments / cast({{ r }}.enrolments as double) as severe_absence_rate
+{%- endmacro %}

@@ -16,6 +16,9 @@ import duckdb
 from serving.reports.charts import Bar, Chart
 from warehouse.project import SEEDS_DIR
 
+# The reports cover the latest academic year: a store holds last year's too once a year
+# turns (and the previous year's history when one was loaded).
+THIS_YEAR = " and academic_year = (select max(academic_year) from pupil_attendance)"
 # Absence episodes by length in sessions: (label, shortest, longest).
 EPISODE_LENGTHS = (
     ("1 session", 1, 1),
@@ -49,15 +52,6 @@ class Area:
         return f"{self.level}_{self.code}.html"
 
 
-@dataclass(frozen=True)
-class Headline:
-    enrolments: int
-    possible_sessions: int
-    attended_sessions: int
-    persistent_absence: int
-    severe_absence: int
-
-
 def areas(con: duckdb.DuckDBPyConnection) -> list[Area]:
     """Every LA of the schools reference, then every school with school days, by URN."""
     found = []
@@ -79,23 +73,14 @@ def areas(con: duckdb.DuckDBPyConnection) -> list[Area]:
     return found
 
 
-def headline(con: duckdb.DuckDBPyConnection, area: Area) -> Headline:
-    row = con.execute(
-        "select count(*), coalesce(sum(possible_sessions), 0),"
-        " coalesce(sum(present_sessions + aea_sessions), 0),"
-        " count(*) filter (where is_persistent_absence), count(*) filter (where is_severe_absence)"
-        " from pupil_attendance where list_contains(?, urn)",
-        [list(area.urns)],
-    ).fetchone()
-    return Headline(*(int(v) for v in row))
-
-
 def weekly(con: duckdb.DuckDBPyConnection, area: Area) -> Chart:
     rows = con.execute(
         "select cast(date_trunc('week', session_date) as date) as week, sum(sessions),"
         " sum(sessions) filter (where category in ('present', 'aea')),"
         " sum(sessions) filter (where category in ('authorised', 'unauthorised'))"
-        " from school_daily_reasons where list_contains(?, urn) group by week order by week",
+        " from school_daily_reasons where list_contains(?, urn)"
+        + THIS_YEAR
+        + " group by week order by week",
         [list(area.urns)],
     ).fetchall()
     bars = []
@@ -140,7 +125,8 @@ def reasons(con: duckdb.DuckDBPyConnection, area: Area) -> Chart:
     rows = con.execute(
         "select register_code, any_value(category), sum(sessions) from school_daily_reasons"
         " where list_contains(?, urn) and category in ('authorised', 'unauthorised')"
-        " group by 1 order by 3 desc, 1",
+        + THIS_YEAR
+        + " group by 1 order by 3 desc, 1",
         [list(area.urns)],
     ).fetchall()
     names = _seed("register_codes.csv", code_set="2024")
@@ -166,7 +152,8 @@ def persistent(
     rows = con.execute(
         f"select {column}, count(*) filter (where is_persistent_absence), count(*)"
         f" from pupil_attendance where list_contains(?, urn) and {only}"
-        " group by 1 order by 1 nulls last",
+        + THIS_YEAR
+        + " group by 1 order by 1 nulls last",
         [list(area.urns)],
     ).fetchall()
     names = _seed("sen_need_codes.csv" if by_need else "sen_provision_codes.csv")
@@ -205,7 +192,8 @@ def episodes(con: duckdb.DuckDBPyConnection, area: Area) -> Chart:
     for label, shortest, longest in EPISODE_LENGTHS:
         (count,) = con.execute(
             "select count(*) from absence_episodes where list_contains(?, urn)"
-            " and sessions between ? and ?",
+            + THIS_YEAR
+            + " and sessions between ? and ?",
             [list(area.urns), shortest, longest],
         ).fetchone()
         bars.append(Bar(label, float(count), f"{count:,}", (f"{count:,}",)))
@@ -223,7 +211,8 @@ def support(con: duckdb.DuckDBPyConnection, area: Area) -> Chart:
     counts = con.execute(
         "select "
         + ", ".join(f"count(*) filter (where {flag})" for flag in SUPPORT_FLAGS)
-        + " from pupils_for_support where list_contains(?, urn)",
+        + " from pupils_for_support where list_contains(?, urn)"
+        + THIS_YEAR,
         [list(area.urns)],
     ).fetchone()
     bars = tuple(

@@ -11,7 +11,7 @@ from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
 from publication.publish import PUBLISHED_MARTS
 from synthetic import SyntheticLA, build_la
-from tests.support import truth
+from tests.support import truth, truth_cme
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, MARTS, OPERATIONAL, TRUTH, assert_matches, rows
 
@@ -79,8 +79,29 @@ def test_the_data_has_every_case_the_marts_must_handle(la: SyntheticLA) -> None:
     assert any(len(e.sen_history) > 1 for e in la.enrolments), "an SEN status changes"
     upns = [e.upn for e in la.enrolments]
     assert len(upns) > len(set(upns)), "a pupil moves school"
+    changed = {flag for e in la.enrolments for _, flag, _ in e.flag_changes}
+    assert changed == {"fsm_eligible", "looked_after", "child_in_need", "child_protection_plan"}
+    left_out = {c for columns in la.columns_left_out.values() for _, c in columns}
+    assert left_out == {"looked_after", "child_protection_plan"}
+    pupils = truth.expected_pupil_attendance(la, LAST_DAY)
+    by_upn = {(e.urn, e.upn): e for e in la.enrolments}
+    # A looked-after status kept after the column went, and a plan never stated.
+    assert any(
+        r["looked_after"] and "looked_after" in la.left_out(k[0], LAST_DAY)
+        for k, r in pupils.items()
+    )
+    assert any(
+        by_upn[k[:2]].child_protection_plan and not r["child_protection_plan"]
+        for k, r in pupils.items()
+    )
     marks = la.marks_known_after(LAST_DAY)
     assert "#" in marks.values() and "X" in marks.values()
+    cme = truth_cme.expected_children_missing_education(la, LAST_DAY)
+    assert {row["ended_by"] for row in cme.values()} == {"leaving_date", "dropped"}
+    assert {row["status"] for row in cme.values()} == {"listed", "watch"}
+    # A pupil who joins another school late is listed until the join is known.
+    earlier = truth_cme.expected_children_missing_education(la, LAST_DAY - 2)
+    assert any(key not in cme and row["status"] == "listed" for key, row in earlier.items())
     # Blank (not yet taken) marks are filled by the next extract, so they occur only on the
     # latest day: test_as_of_rebuild compares the publications of days 10 and 20, which
     # have them, with the truth.

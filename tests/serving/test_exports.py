@@ -12,9 +12,10 @@ import duckdb
 import pytest
 
 from publication.record import read_record
+from serving.action_list.reasons import reasons_text
 from serving.exports import MANIFEST, write_exports
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_action_list, truth_cme
 
 ACTION_KEY = ("urn", "upn", "academic_year")
 
@@ -56,22 +57,55 @@ def last_day(serving_la: SyntheticLA) -> int:
     return serving_la.config.school_days - 1
 
 
-def test_the_action_list_is_pupils_for_support_row_for_row(
+def test_the_action_list_is_pupils_for_support_in_priority_order_with_reasons(
     published: Path, serving_la: SyntheticLA, last_day: int, tmp_path: Path
 ) -> None:
     result = write_exports(published, tmp_path, serving_la.days[last_day])
-    action_list = Path(result["folder"]) / "action_list.csv"
-    rows = _csv(action_list)
-    expected = truth.expected_pupils_for_support(serving_la, last_day)
+    rows = _csv(Path(result["folder"]) / "action_list.csv")
+    expected = truth_action_list.expected_pupils_for_support(serving_la, last_day)
     assert len(rows) == len(expected) > 0
-    _assert_rows_are_the_truth(rows, ACTION_KEY, expected)
-    # Every column and row of the published mart, in its order.
-    with duckdb.connect(str(published / "published.duckdb"), read_only=True) as con:
-        cursor = con.execute("select * from pupils_for_support order by urn, upn, academic_year")
-        columns = [d[0] for d in cursor.description]
-        published_keys = [tuple(str(v) for v in row[:3]) for row in cursor.fetchall()]
-    assert list(rows[0]) == columns
-    assert [tuple(row[c] for c in ACTION_KEY) for row in rows] == published_keys
+    assert [row["priority"] for row in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    for row in rows:
+        want = expected[(row["urn"], row["upn"], row["academic_year"])]
+        assert row["priority"] == str(want["priority"])
+        assert row["absence_rate"] == f"{want['overall_absence_rate'] * 100:.1f}%"
+        assert row["absence_rate"].endswith("%") and len(row["absence_rate"].split(".")[1]) == 2
+        # The first publication: every pupil is new.
+        assert row["new_since_last_publication"] == "new"
+        assert row["reasons"] == reasons_text(want)
+        assert row["school_name"] == want["school_name"] and row["ncy"] == want["ncy"]
+    assert any("Persistent absence" in row["reasons"] for row in rows)
+
+
+def test_offsite_provision_counts_k_and_b_sessions_per_school(
+    published: Path, serving_la: SyntheticLA, last_day: int, tmp_path: Path
+) -> None:
+    result = write_exports(published, tmp_path, serving_la.days[last_day])
+    rows = _csv(Path(result["folder"]) / "offsite_provision.csv")
+    expected = truth_action_list.expected_offsite_counts(serving_la, last_day)
+    got = {(row["urn"], row["academic_year"]): row for row in rows}
+    assert set(expected) <= set(got)
+    for key, row in got.items():
+        want = expected.get(key, {"k_sessions": 0, "b_sessions": 0})
+        assert (row["k_sessions"], row["b_sessions"]) == (
+            str(want["k_sessions"]),
+            str(want["b_sessions"]),
+        ), key
+    assert any(int(row["b_sessions"]) > 0 for row in rows)
+
+
+def test_the_cme_list_is_children_missing_education_listed_first_and_not_world_readable(
+    published: Path, serving_la: SyntheticLA, last_day: int, tmp_path: Path
+) -> None:
+    result = write_exports(published, tmp_path, serving_la.days[last_day])
+    path = Path(result["folder"]) / "children_missing_education.csv"
+    rows = _csv(path)
+    expected = truth_cme.expected_children_missing_education(serving_la, last_day)
+    assert len(rows) == len(expected) > 0
+    _assert_rows_are_the_truth(rows, ("urn", "upn"), expected)
+    order = [(row["status"] == "watch", -int(row["school_days_since"])) for row in rows]
+    assert order == sorted(order)
+    assert path.stat().st_mode & 0o007 == 0
 
 
 @pytest.mark.parametrize("day_index", [4, 9])
@@ -124,8 +158,10 @@ def test_the_manifest_names_the_publication_and_each_files_rows(
     # The generated extracts carry rows that must be quarantined: their schools' files.
     assert sorted(p.name for p in folder.iterdir()) == [
         "action_list.csv",
+        "children_missing_education.csv",
         "data_quality",
         MANIFEST,
+        "offsite_provision.csv",
         "school_daily_attendance.csv",
     ]
 
@@ -161,7 +197,8 @@ def test_an_export_whose_mart_is_not_published_is_skipped_with_its_reason(
     assert not (folder / "action_list.csv").exists()
     assert "pupils_for_support is not published" in result["skipped"]["action_list.csv"]
     assert [f for f in result["files"] if not f.startswith("data_quality/")] == [
-        "school_daily_attendance.csv"
+        "children_missing_education.csv",
+        "school_daily_attendance.csv",
     ]
 
 

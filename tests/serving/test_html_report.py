@@ -104,11 +104,19 @@ def test_every_figure_is_the_true_count(
         assert episodes == truth_reports.episodes_by_length(serving_la, last_day, urns), name
         support = [number(cells[0]) for cells in page.rows("support-table").values()]
         assert support == truth_reports.support_counts(serving_la, last_day, urns), name
-        top = truth_reports.headline(serving_la, last_day, urns)
-        text = by_name[name].read_text()
-        assert f"<dt>Severely absent</dt><dd>{top['severe']:,}</dd>" in text, name
-        assert f"<dt>Persistently absent</dt><dd>{top['persistent']:,}</dd>" in text, name
-        assert f"<dt>Attendance rate</dt><dd>{top['attended'] / top['possible']:.1%}</dd>" in text
+        shown = page.rows("headline-table")
+        for column, compulsory_only in ((0, False), (1, True)):
+            top = truth_reports.headline(serving_la, last_day, urns, compulsory_only)
+            want = {
+                "Enrolments": f"{top['enrolments']:,}",
+                "Attendance rate": f"{top['attended'] / top['possible']:.1%}",
+                "Overall absence rate": f"{1 - top['attended'] / top['possible']:.1%}",
+                "Persistently absent": f"{top['persistent']:,}",
+                "Persistent absence rate": f"{top['persistent'] / top['enrolments']:.1%}",
+                "Severely absent": f"{top['severe']:,}",
+                "Severe absence rate": f"{top['severe'] / top['enrolments']:.1%}",
+            }
+            assert {k: cells[column] for k, cells in shown.items()} == want, (name, column)
 
 
 def test_small_counts_are_shown_to_the_hub_and_the_school(
@@ -150,13 +158,16 @@ def test_every_chart_has_a_title_a_summary_and_a_table_of_its_figures(
 ) -> None:
     for page in reports:
         read = read_page(page)
-        assert len(read.svgs) == 6, page.name
+        # Six bar charts and the year-to-date trend (a line chart, tests/serving/test_trends.py).
+        assert len(read.svgs) == 7, page.name
         for svg in read.svgs:
             assert svg.attrs.get("role") == "img"
             title_id, desc_id = svg.attrs["aria-labelledby"].split()
             assert svg.texts[title_id] and len(svg.texts[desc_id]) > 40, svg.texts
             key = title_id.removesuffix("-title")
             assert read.tables[f"{key}-table"][0], key
+            if key == "trend":
+                continue
             # One table row per bar, under the heading row.
             assert len(read.tables[f"{key}-table"]) - 1 == svg.bars, (page.name, key)
 

@@ -54,6 +54,7 @@ def test_the_hub_analyst_reads_both_tiers_and_the_bi_reader_only_the_public_one(
         "absence_episodes",
         "pupils_for_support",
         "dfe_daily_attendance",
+        "children_missing_education",
     ):
         assert fetch(hub, f"select count(*) as n from {RESTRICTED}.{table}")[0]["n"] > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -83,6 +84,8 @@ def test_restricted_rows_carry_the_upn_and_its_keyed_pseudonym_public_rows_neith
         f"where table_schema = '{PUBLIC}'",
     )
     assert not {c["column_name"] for c in public_columns} & {"upn", "pupil_ref"}
+    # The CME officer's list is restricted whole: not even a count of it is public.
+    assert "children_missing_education" not in {c["table_name"] for c in public_columns}
     for table in {c["table_name"] for c in public_columns}:
         text = str(fetch(hub, f"select * from {PUBLIC}.{table}"))
         assert not any(upn in text for upn in upns), table
@@ -309,3 +312,34 @@ def test_a_refresh_waits_for_a_long_bi_transaction_without_breaking_it(
     assert outcome["version"] == before  # the reader's transaction saw the old publication
     assert after != before
     assert fetch(bi, f"select version from {PUBLIC}.publication")[0]["version"] == after
+
+
+def test_cohorts_are_whole_for_the_hub_and_la_rows_only_withheld_soundly_for_bi(
+    served: str, published: Path
+) -> None:
+    """attendance_by_characteristic: the restricted tier is the published mart whole (small
+    groups shown); the public tier has the LA rows, no count of 1 to 4, the rest true."""
+    hub, bi = analyst(served), bi_user(served)
+    whole = fetch(hub, f"select * from {RESTRICTED}.attendance_by_characteristic")
+    with duckdb.connect(str(published / PUBLISHED_DB), read_only=True) as con:
+        names = [d[0] for d in con.execute("describe attendance_by_characteristic").fetchall()]
+        mart = con.execute("select * from attendance_by_characteristic").fetchall()
+    key = ("level", "area", "academic_year", "characteristic", "group_value")
+    published = {tuple(r[names.index(k)] for k in key): r for r in mart}
+    assert {tuple(r[k] for k in key) for r in whole} == set(published)
+    assert any(r["enrolments"] in SMALL for r in whole)
+    for row in whole:
+        assert not row["suppressed"]
+        assert row["enrolments"] == published[tuple(row[k] for k in key)][names.index("enrolments")]
+    public = fetch(bi, f"select * from {PUBLIC}.attendance_by_characteristic")
+    la_rows = {tuple(r[k] for k in key): r for r in whole if r["level"] == "la"}
+    assert {tuple(r[k] for k in key) for r in public} == set(la_rows)
+    for row in public:
+        true = la_rows[tuple(row[k] for k in key)]
+        for column in ("enrolments", "persistent_absence_enrolments", "severe_absence_enrolments"):
+            if true[column] in SMALL:
+                assert row[column] is None and row["suppressed"], (row, column)
+            elif row[column] is not None:
+                assert row[column] == true[column]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        fetch(bi, f"select count(*) from {RESTRICTED}.attendance_by_characteristic")

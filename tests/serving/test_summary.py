@@ -13,7 +13,7 @@ import pytest
 from publication.record import read_record
 from serving.summary import summarise
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support import truth, truth_action_list, truth_reports
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,8 @@ def test_quarantined_rows_and_rejected_files_are_the_ingest_audits(published: Pa
     assert quarantined > 0
 
 
-def test_the_rendered_summary_shows_each_figure(published: Path) -> None:
+def test_the_rendered_summary_shows_each_figure(published: Path, serving_la: SyntheticLA) -> None:
+    last_day = serving_la.config.school_days - 1
     summary = summarise(published)
     text = summary.render()
     assert f"Enrolments: {summary.enrolments}" in text
@@ -65,6 +66,10 @@ def test_the_rendered_summary_shows_each_figure(published: Path) -> None:
     for provision, (count, share) in summary.persistent_absence_by_sen.items():
         assert f"  {provision} (" in text and f"{share:.1%} of {count} enrolments" in text
     assert f"Quarantined rows: {summary.rows_quarantined}; rejected files: 0" in text
+    # The first publication: every pupil on the action list is new (the truth's count).
+    listed = len(truth_action_list.expected_pupils_for_support(serving_la, last_day))
+    assert (summary.listed, summary.newly_listed) == (listed, listed) != (0, 0)
+    assert f"Action list: {listed} pupils listed, {listed} newly listed" in text
     record = read_record(published)
     assert record is not None and f"(version {record.version})" in text
 
@@ -88,3 +93,30 @@ def test_it_reads_the_published_folder_alone_and_the_record_it_is_given(
 def test_there_is_no_summary_before_the_first_publication(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no publication"):
         summarise(tmp_path)
+
+
+def test_the_dfe_comparable_headline_counts_compulsory_school_age_only(
+    published: Path, serving_la: SyntheticLA
+) -> None:
+    """Beside the all-pupil figures, compulsory school age only (5 to 15 on 31 August before
+    the year, from the generated dates of birth), each line saying whom it counts."""
+    last = serving_la.config.school_days - 1
+    want = truth_reports.headline(serving_la, last, {s.urn for s in serving_la.schools}, True)
+    everyone = truth_reports.headline(serving_la, last, {s.urn for s in serving_la.schools})
+    assert 0 < want["enrolments"] < everyone["enrolments"]
+    summary = summarise(published)
+    top = summary.comparable
+    assert top is not None
+    assert (top.enrolments, top.possible_sessions, top.attended_sessions) == (
+        want["enrolments"],
+        want["possible"],
+        want["attended"],
+    )
+    assert (top.persistent_absence, top.severe_absence) == (want["persistent"], want["severe"])
+    text = summary.render()
+    assert "all pupils on roll, including those below or above compulsory school age" in text
+    line = next(x for x in text.splitlines() if x.startswith("DfE-comparable headline"))
+    assert "compulsory school age only" in line.lower()
+    assert f"{want['enrolments']:,} enrolments" in line
+    assert f"attendance {want['attended'] / want['possible']:.1%}" in line
+    assert f"severe absence {want['severe'] / want['enrolments']:.1%}" in line

@@ -9,7 +9,16 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import truth, truth_dfe, truth_feed, truth_schools
+from tests.support import (
+    truth,
+    truth_action_list,
+    truth_characteristics,
+    truth_cme,
+    truth_dfe,
+    truth_feed,
+    truth_schools,
+    truth_weekly,
+)
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small
@@ -26,11 +35,14 @@ MARTS = (
     "pupils_for_support",
     "attendance_by_sen",
     "attendance_by_sen_need",
+    "attendance_by_characteristic",
     "school_daily_attendance",
     "school_daily_reasons",
     "schools",
     "dfe_daily_attendance",
     "school_feed_status",
+    "weekly_attendance",
+    "children_missing_education",
 )
 # Published beside the marts, but a record of the pipeline's own work (when each file was
 # ingested), so compared with the files fed in (tests/serving/test_data_quality.py), not here.
@@ -48,25 +60,37 @@ KEYS = {
         "sen_provision",
         "sen_primary_need",
     ),
+    "attendance_by_characteristic": (
+        "level",
+        "area",
+        "academic_year",
+        "characteristic",
+        "group_value",
+    ),
     "school_daily_attendance": ("urn", "session_date"),
     "school_daily_reasons": ("urn", "session_date", "register_code", "category"),
     "schools": ("urn",),
     "dfe_daily_attendance": ("urn", "attendance_date"),
     "fct_sessions": ("urn", "upn", "session_date", "session"),
     "school_feed_status": ("urn",),
+    "weekly_attendance": ("level", "area", "academic_year", "week_start"),
+    "children_missing_education": ("urn", "upn"),
 }
 TRUTH = {
     "pupil_attendance": truth.expected_pupil_attendance,
     "absence_episodes": truth.expected_absence_episodes,
-    "pupils_for_support": truth.expected_pupils_for_support,
+    "pupils_for_support": truth_action_list.expected_pupils_for_support,
     "attendance_by_sen": truth.expected_attendance_by_sen,
     "attendance_by_sen_need": truth.expected_attendance_by_sen_need,
+    "attendance_by_characteristic": (truth_characteristics.expected_attendance_by_characteristic),
     "school_daily_attendance": truth.expected_school_daily_attendance,
     "school_daily_reasons": truth.expected_school_daily_reasons,
     "schools": truth_schools.expected_schools,
     "dfe_daily_attendance": truth_dfe.expected_dfe_daily_attendance,
     "fct_sessions": truth.expected_sessions,
     "school_feed_status": truth_feed.expected_school_feed_status,
+    "weekly_attendance": truth_weekly.expected_weekly_attendance,
+    "children_missing_education": truth_cme.expected_children_missing_education,
 }
 # Columns that record how a row was built rather than what it says.
 BUILD_COLUMNS = {"fct_sessions": ("loaded_through", "events_loaded")}

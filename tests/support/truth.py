@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from synthetic import SyntheticLA
+from synthetic.characteristics import FLAGS
 from synthetic.model import Enrolment, MarkKey
 
 PRESENT = {"/", "\\", "L"}
@@ -185,23 +186,24 @@ def expected_pupil_attendance(la: SyntheticLA, last_day_index: int) -> dict[tupl
             "is_severe_absence": absence >= Fraction(1, 2),
             "sen_provision": status.provision,
             "sen_primary_need": status.primary_need or None,
-            **characteristics(enrolments[key[:2]], key[2]),
+            **characteristics(la, enrolments[key[:2]], key[2], last_day_index),
         }
     return expected
 
 
-def characteristics(e: Enrolment, year: str) -> dict:
-    """The enrolment's year group, compulsory school age and flags (MARTS.md version 2)."""
+def characteristics(la: SyntheticLA, e: Enrolment, year: str, last_day_index: int) -> dict:
+    """The enrolment's year group, compulsory school age and flags (MARTS.md version 2): each
+    flag as the last delivered extract that carried the enrolment and the column stated it,
+    false when none did."""
     before_year = date(int(year[:4]), 8, 31)
     age = before_year.year - e.date_of_birth.year - (e.date_of_birth.month >= 9)
-    return {
-        "ncy": e.ncy,
-        "compulsory_school_age": 5 <= age <= 15,
-        "fsm_eligible": e.fsm_eligible,
-        "looked_after": e.looked_after,
-        "child_in_need": e.child_in_need,
-        "child_protection_plan": e.child_protection_plan,
-    }
+    flags = dict.fromkeys(FLAGS, False)
+    for flag in FLAGS:
+        for day_index in range(last_day_index, -1, -1):
+            if _seen_in_extract(la, e, day_index) and flag not in la.left_out(e.urn, day_index):
+                flags[flag] = e.flags_on(day_index)[flag]
+                break
+    return {"ncy": e.ncy, "compulsory_school_age": 5 <= age <= 15, **flags}
 
 
 # --- absence_episodes -------------------------------------------------------------------------

@@ -62,11 +62,17 @@ def persistent_by_group(
     return {group: (len(flags), sum(flags)) for group, flags in groups.items()}
 
 
-def headline(la: SyntheticLA, last_day_index: int, urns: set[str]) -> dict[str, int]:
+def headline(
+    la: SyntheticLA, last_day_index: int, urns: set[str], compulsory_only: bool = False
+) -> dict[str, int]:
+    """The headline counts of the schools `urns`: every pupil on roll, or (`compulsory_only`)
+    those 5 to 15 on the 31 August before the year, by their generated date of birth."""
+    enrolments = {(e.urn, e.upn): e for e in la.enrolments}
     rows = [
         row
-        for (urn, _upn, _year), row in truth.expected_pupil_attendance(la, last_day_index).items()
+        for (urn, upn, year), row in truth.expected_pupil_attendance(la, last_day_index).items()
         if urn in urns
+        and (not compulsory_only or 5 <= age_on_31_august(enrolments[(urn, upn)], year) <= 15)
     ]
     return {
         "enrolments": len(rows),
@@ -75,6 +81,13 @@ def headline(la: SyntheticLA, last_day_index: int, urns: set[str]) -> dict[str, 
         "persistent": sum(r["is_persistent_absence"] for r in rows),
         "severe": sum(r["is_severe_absence"] for r in rows),
     }
+
+
+def age_on_31_august(e, year: str) -> int:
+    """Age in whole years on the 31 August before the academic year `year` (like 2025/26)."""
+    day = date(int(year[:4]), 8, 31)
+    born = e.date_of_birth
+    return day.year - born.year - ((born.month, born.day) > (day.month, day.day))
 
 
 def episodes_by_length(la: SyntheticLA, last_day_index: int, urns: set[str]) -> list[int]:

@@ -68,6 +68,17 @@ def published(serving_la, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def published_warehouse(tiny_la, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse of `tiny_la` that has published once (days 0-3), built and audited by the
+    real steps. Shared by the pipeline, expectations and publication tests: they write only to
+    a copy (tests/pipeline's `warehouse`, or a copy of its warehouse.duckdb)."""
+    from tests.support.published import published_la
+
+    root = tmp_path_factory.mktemp("published-once")
+    return published_la(tiny_la, root, range(4), run_id="first", audit=True).locations.warehouse
+
+
+@pytest.fixture(scope="session")
 def airflow_env() -> dict[str, str]:
     """Environment for real DAG runs against the tests' own, migrated SQLite metadata DB."""
     env = {**os.environ, **AIRFLOW_SETTINGS}

@@ -25,9 +25,13 @@ from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, MARTS, run_dbt, snapshot
 
 ABSENT = {"I", "M", "O", "G", "N", "U", "C", "R", "E"}
-FIRST_INCREMENTAL_DAY = 9
-LAST_DAY = 16
-AMEND_ON, LEAVE_AFTER, SEN_ON = 11, 13, 12
+# Four incremental mornings, one for each thing that moves episodes and days: an amendment
+# (day 11), a backdated SEN change on the closure day (12), a pupil leaving while absent (13)
+# and the morning after (14). Each morning costs two dbt builds (incremental and a full
+# refresh): ordinary mornings around them would check nothing more.
+FIRST_INCREMENTAL_DAY = 11
+LAST_DAY = 14
+AMEND_ON, SEN_ON, LEAVE_AFTER = 11, 12, 13
 
 
 def _quiet(_: str) -> None:
@@ -139,6 +143,8 @@ def mornings(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_every_incremental_morning_equals_a_full_refresh(mornings: dict) -> None:
+    # The closure day is one of the mornings compared.
+    assert CONFIG.closure_day in mornings["compared"]
     for day, (incremental, refreshed) in mornings["compared"].items():
         for relation in MARTS:
             assert incremental[relation] == refreshed[relation], (day, relation)

@@ -1,8 +1,10 @@
 """The quality pages' folder keeps the last N audits and nothing else (quality_docs.py):
-real GX audits of a generated LA's built warehouse, recorded as the daily audit records them."""
+real GX audits of a generated LA's built warehouse (a copy of the session's), recorded as the
+daily audit records them."""
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -16,8 +18,6 @@ from expectations.quality_docs import (
     runs_kept,
 )
 from expectations.quality_record import record_quality_run
-from synthetic import SyntheticLA
-from tests.support.published import built_la
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -29,9 +29,11 @@ KEPT = 5
 
 
 @pytest.fixture(scope="module")
-def warehouse_db(tiny_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = built_la(tiny_la, tmp_path_factory.mktemp("quality-docs"), range(3))
-    return run.locations.warehouse_db
+def warehouse_db(published_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's once-published warehouse: the audits here record into it."""
+    copy = tmp_path_factory.mktemp("quality-docs") / "warehouse.duckdb"
+    shutil.copy(published_warehouse / "warehouse.duckdb", copy)
+    return copy
 
 
 def _gx_data_docs_leftovers(docs: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 the build does not fail on the renamed columns, the old relations go, the marts are the
 same as a fresh build's, and the new layout is recorded."""
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -9,14 +10,16 @@ import pytest
 
 from pipeline.marts import build_marts
 from pipeline.model_layout import built_layout, project_layout
-from synthetic import SyntheticLA
 from tests.support.marts import MARTS, snapshot
-from tests.support.published import built_la
 
 
 @pytest.fixture(scope="module")
-def built(tiny_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built_la(tiny_la, tmp_path_factory.mktemp("layout"), range(4)).locations.warehouse_db
+def built(published_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's warehouse of the tiny LA, built (and published) with the
+    project's layout."""
+    copy = tmp_path_factory.mktemp("layout") / "warehouse.duckdb"
+    shutil.copy(published_warehouse / "warehouse.duckdb", copy)
+    return copy
 
 
 def test_a_new_warehouse_records_the_project_layout(built: Path) -> None:

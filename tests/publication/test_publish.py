@@ -1,6 +1,7 @@
 """Publication is all or nothing for readers, even when the publisher is killed part-way."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,20 +16,20 @@ from publication.publish import (
     publish,
 )
 from publication.record import read_record
-from synthetic import SyntheticLA
-from tests.support.published import built_la
 
 CRASH_POINTS = ["parquet_staged", "parquet_written", "database_replaced", "pointer_swapped"]
 
 
 @pytest.fixture(scope="module")
-def warehouses(tiny_la: SyntheticLA, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Two candidate warehouses: after day 2 (old) and after day 5 (new)."""
+def warehouses(
+    published_warehouse: Path, published: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """Two candidate warehouses with different marts: copies of the session's built ones, the
+    tiny LA after day 3 (old) and the serving tests' LA after its last day (new)."""
     root = tmp_path_factory.mktemp("publish")
-    old, new = (
-        built_la(tiny_la, root / name, days).locations.warehouse_db
-        for name, days in (("old", range(3)), ("new", range(6)))
-    )
+    old, new = root / "old.duckdb", root / "new.duckdb"
+    shutil.copy(published_warehouse / "warehouse.duckdb", old)
+    shutil.copy(published.parent / "warehouse.duckdb", new)
     return old, new
 
 

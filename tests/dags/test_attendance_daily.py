@@ -10,7 +10,7 @@ import pytest
 from synthetic import SyntheticLA
 from tests.support.cli import run_cli
 from tests.support.extracts import deliver
-from tests.support.truth import expected_pupil_attendance
+from tests.support.truth.registers import expected_pupil_attendance
 
 DAYS = 3
 # Two DAG runs (each a whole ingest, build, audit and publish): day 0's extracts, then days 1

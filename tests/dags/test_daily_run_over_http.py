@@ -9,7 +9,7 @@ from synthetic import SyntheticLA
 from synthetic.mis_feed import FeedServer
 from tests.support.cli import run_cli
 from tests.support.extracts import deliver
-from tests.support.truth import expected_pupil_attendance
+from tests.support.truth.registers import expected_pupil_attendance
 
 
 def test_a_run_pulls_from_the_feed_and_publishes(

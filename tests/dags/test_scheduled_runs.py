@@ -36,7 +36,7 @@ import pytest
 
 from synthetic import SyntheticLA, write_extracts_for_day
 from tests.support.extracts import deliver
-from tests.support.truth import expected_as_of, expected_pupil_attendance
+from tests.support.truth.registers import expected_as_of, expected_pupil_attendance
 from warehouse.alerts import MISSING_EXTRACT, TASK_FAILED, read_alerts
 from warehouse.project import PROJECT_ROOT
 from warehouse.register_days import logical_date_for

@@ -12,7 +12,6 @@ import pytest
 from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
 from synthetic import SyntheticLA, build_la
-from tests.support import truth
 from tests.support.extracts import deliver
 from tests.support.marts import (
     CONFIG,
@@ -23,6 +22,7 @@ from tests.support.marts import (
     rows,
     snapshot,
 )
+from tests.support.truth import registers as truth
 
 FIRST, SECOND, LAST = 10, 20, CONFIG.school_days - 1
 

@@ -11,9 +11,10 @@ from ingestion.ingest import ingest_landing
 from pipeline.marts import build_marts
 from publication.publish import PUBLISHED_MARTS
 from synthetic import SyntheticLA, build_la
-from tests.support import truth, truth_cme
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, MARTS, OPERATIONAL, TRUTH, assert_matches, rows
+from tests.support.truth import cme as truth_cme
+from tests.support.truth import registers as truth
 
 LAST_DAY = CONFIG.school_days - 1
 

@@ -19,10 +19,12 @@ from serving.packs.targeting import write_targeting_packs
 from serving.reports import figures, trends
 from serving.reports.line_chart import line_figure
 from synthetic import SyntheticLA, build_la
-from tests.support import truth, truth_pack, truth_weekly
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, TRUTH, assert_matches, rows
 from tests.support.report_pages import read_page
+from tests.support.truth import pack as truth_pack
+from tests.support.truth import registers as truth
+from tests.support.truth import weekly as truth_weekly
 
 # Small: the point is two years, not every case (test_marts_truth has those).
 TWO_YEARS = replace(

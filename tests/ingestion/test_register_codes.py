@@ -1,5 +1,5 @@
 """Register codes: the seed's categories agree with DOMAIN.md's (as the tests write them out,
-tests/support/truth.py), and the code set changes on 19 August 2024."""
+tests/support/truth/registers.py), and the code set changes on 19 August 2024."""
 
 from datetime import date
 
@@ -13,7 +13,7 @@ from ingestion.rules.register_codes import (
     code_set_for,
 )
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support.truth import registers as truth
 
 BEFORE, FROM = date(2024, 8, 18), date(2024, 8, 19)
 CATEGORIES_2024 = {

@@ -20,7 +20,7 @@ from publication.publish import PUBLISHED_MARTS
 from publication.record import PublicationRecord, read_record
 from synthetic import SyntheticLA
 from tests.support.extracts import deliver
-from tests.support.truth_as_of import latest_transaction_time
+from tests.support.truth.as_of import latest_transaction_time
 from warehouse.register_days import end_of_day
 
 DAYS = range(4)

@@ -9,10 +9,10 @@ import pytest
 from pipeline import daily
 from pipeline.run_info import RunInfo
 from synthetic import SyntheticLA, build_la
-from tests.support import truth_action_list
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, assert_matches, rows
 from tests.support.published import published_la
+from tests.support.truth import action_list as truth_action_list
 
 FIRST_PUBLICATION_DAY = 19
 LAST_DAY = CONFIG.school_days - 1

@@ -1,7 +1,7 @@
 """The school calendar, the missing and stale feed alerts and `school_feed_status`, on a
 generated LA with a half-term holiday and a school that stops sending, with and without the
 LA's term dates file; every expectation computed from the generator's record
-(tests/support/truth_feed.py)."""
+(tests/support/truth/feed.py)."""
 
 import csv
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from ingestion.school_calendar.term_dates import TERM_DATES_ENV, TermDatesError,
 from pipeline import daily
 from pipeline.run_info import RunInfo
 from synthetic import GeneratorConfig, SyntheticLA, build_la, write_extracts_for_day
-from tests.support.truth_feed import (
+from tests.support.truth.feed import (
     Delivery,
     TermRow,
     expected_alerts,

@@ -19,9 +19,10 @@ from serving.disclosure_audit import Disclosure, Sum, audit
 from serving.public_tier import public_tier
 from serving.reports.cohorts import cohort_rows
 from synthetic import SyntheticLA
-from tests.support import truth, truth_characteristics
 from tests.support.marts import assert_matches, rows
-from tests.support.truth_characteristics import CHARACTERISTICS, group_of
+from tests.support.truth import characteristics as truth_characteristics
+from tests.support.truth import registers as truth
+from tests.support.truth.characteristics import CHARACTERISTICS, group_of
 
 THRESHOLD = 5
 MEASURES = {

@@ -23,8 +23,8 @@ from publication.publish import current_parquet_folder
 from serving.data_quality import COLUMNS, FOLDER, LA_FILE
 from serving.exports import MANIFEST, write_exports
 from synthetic import SyntheticLA, write_extracts_for_day
-from tests.support import truth_ops
 from tests.support.extracts import deliver
+from tests.support.truth import ops as truth_ops
 
 # A phone number in a column the contract does not name: it must never be published or sent.
 UNKNOWN_VALUE = "07700 900461"

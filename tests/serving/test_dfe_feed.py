@@ -11,7 +11,7 @@ import duckdb
 from publication.publish import PUBLISHED_DB
 from serving.public_tier import write_dfe_extract
 from synthetic import SyntheticLA
-from tests.support import truth_dfe
+from tests.support.truth import dfe as truth_dfe
 
 TOTALS = truth_dfe.TOTALS
 

@@ -15,7 +15,9 @@ from publication.record import read_record
 from serving.action_list.reasons import reasons_text
 from serving.exports import MANIFEST, write_exports
 from synthetic import SyntheticLA
-from tests.support import truth, truth_action_list, truth_cme
+from tests.support.truth import action_list as truth_action_list
+from tests.support.truth import cme as truth_cme
+from tests.support.truth import registers as truth
 
 ACTION_KEY = ("urn", "upn", "academic_year")
 

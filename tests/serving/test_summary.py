@@ -13,7 +13,9 @@ import pytest
 from publication.record import read_record
 from serving.summary import summarise
 from synthetic import SyntheticLA
-from tests.support import truth, truth_action_list, truth_reports
+from tests.support.truth import action_list as truth_action_list
+from tests.support.truth import registers as truth
+from tests.support.truth import reports as truth_reports
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,14 @@ import duckdb
 import pytest
 
 from synthetic import GeneratorConfig, SyntheticLA
-from tests.support import (
-    truth,
-    truth_action_list,
-    truth_characteristics,
-    truth_cme,
-    truth_dfe,
-    truth_feed,
-    truth_schools,
-    truth_weekly,
-)
+from tests.support.truth import action_list as truth_action_list
+from tests.support.truth import characteristics as truth_characteristics
+from tests.support.truth import cme as truth_cme
+from tests.support.truth import dfe as truth_dfe
+from tests.support.truth import feed as truth_feed
+from tests.support.truth import registers as truth
+from tests.support.truth import schools as truth_schools
+from tests.support.truth import weekly as truth_weekly
 from warehouse.project import DBT_PROJECT_DIR
 
 # Big enough for every flag of pupils_for_support to occur (checked by the truth test), small

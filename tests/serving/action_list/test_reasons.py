@@ -1,7 +1,7 @@
 """The action list's reasons read as an attendance officer would write them."""
 
 from serving.action_list.reasons import REASONS, percent, reasons, reasons_text
-from tests.support.truth_action_list import PRIORITY_ORDER
+from tests.support.truth.action_list import PRIORITY_ORDER
 
 
 def test_the_reasons_follow_the_priority_order() -> None:

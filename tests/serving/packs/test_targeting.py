@@ -17,10 +17,10 @@ from serving.packs.page import AGREED_ACTION_ROWS, pupils_section
 from serving.packs.targeting import write_targeting_packs
 from serving.reports.cohorts import CHARACTERISTICS, group_label
 from synthetic import SyntheticLA
-from tests.support import truth_pack
 from tests.support.pdf import A4_POINTS, pdf_pages, print_to_pdf
 from tests.support.report_pages import axe_violations, console_errors, number, read_page, render
-from tests.support.truth_schools import school_names
+from tests.support.truth import pack as truth_pack
+from tests.support.truth.schools import school_names
 from warehouse.permissions import file_mode
 from warehouse.project import SEEDS_DIR
 

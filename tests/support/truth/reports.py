@@ -1,7 +1,7 @@
 """The figures an HTML report must show, computed from the generator's record.
 
 Independent of the project's SQL and of serving/reports/figures.py: counted from the marks
-the extracts delivered, or added up from the truths of tests/support/truth.py, for any set
+the extracts delivered, or added up from the truths of tests/support/truth/registers.py, for any set
 of schools (one school's report, or all the LA's). True counts: nothing is withheld.
 """
 
@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support.truth import registers as truth
 
 # The lengths of absence episodes the reports group by: (shortest, longest) sessions.
 EPISODE_LENGTHS = ((1, 1), (2, 3), (4, 9), (10, 19), (20, 10**9))

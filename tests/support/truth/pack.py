@@ -1,6 +1,6 @@
 """What one school's targeting meeting pack must show, computed from the generator's record.
 
-Built on the record's own truths (the action list of tests/support/truth_action_list.py,
+Built on the record's own truths (the action list of tests/support/truth/action_list.py,
 the cohorts of truth_characteristics.py, the weeks of truth_weekly.py, pupil_attendance of
 truth.py) and the marks themselves, never on serving/: which list each listed pupil is in,
 why (as flag names), its priority and whether it is new, the N codes left unresolved, the
@@ -13,7 +13,10 @@ from datetime import date
 from fractions import Fraction
 
 from synthetic import SyntheticLA
-from tests.support import truth, truth_action_list, truth_characteristics, truth_weekly
+from tests.support.truth import action_list as truth_action_list
+from tests.support.truth import characteristics as truth_characteristics
+from tests.support.truth import registers as truth
+from tests.support.truth import weekly as truth_weekly
 
 PROVISION_CODES = ("C2", "K", "B")
 # What one reason already says of another: each is said once.

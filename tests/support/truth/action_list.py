@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from synthetic import SyntheticLA
-from tests.support.truth import (
+from tests.support.truth.registers import (
     POSSIBLE,
     UNAUTHORISED,
     academic_year,

@@ -1,7 +1,7 @@
 """weekly_attendance as the generator's own record gives it (tests/dbt_project/test_marts_truth.py).
 
 Worked from the marks the extracts delivered, not from the pipeline's tables: each school's
-open days (tests/support/truth.py `calendar`), their possible sessions by category, added up
+open days (truth/registers.py `calendar`), their possible sessions by category, added up
 by Monday-to-Sunday week for each school and for the LA.
 """
 
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from synthetic import SyntheticLA
-from tests.support.truth import POSSIBLE, academic_year, calendar, category
+from tests.support.truth.registers import POSSIBLE, academic_year, calendar, category
 
 CATEGORIES = {
     "present": "present_sessions",

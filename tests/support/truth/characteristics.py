@@ -1,11 +1,11 @@
 """attendance_by_characteristic from the generator's record: each enrolment of
-pupil_attendance's truth (tests/support/truth.py), grouped by every characteristic MARTS.md
+pupil_attendance's truth (truth/registers.py), grouped by every characteristic MARTS.md
 lists, at school and LA level. True counts: the restricted tier withholds nothing."""
 
 from collections import defaultdict
 
 from synthetic import SyntheticLA
-from tests.support import truth
+from tests.support.truth import registers as truth
 
 CHARACTERISTICS = (
     "all",

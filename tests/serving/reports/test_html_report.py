@@ -14,7 +14,6 @@ from publication.publish import PUBLISHED_DB
 from serving.html_report import write_html_reports
 from serving.reports.charts import Bar, Chart, figure
 from synthetic import SyntheticLA
-from tests.support import truth_reports
 from tests.support.report_pages import (
     axe_violations,
     console_errors,
@@ -22,7 +21,8 @@ from tests.support.report_pages import (
     read_page,
     render,
 )
-from tests.support.truth_schools import school_names
+from tests.support.truth import reports as truth_reports
+from tests.support.truth.schools import school_names
 from warehouse.project import SEEDS_DIR
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
@@ -158,7 +158,7 @@ def test_every_chart_has_a_title_a_summary_and_a_table_of_its_figures(
 ) -> None:
     for page in reports:
         read = read_page(page)
-        # Six bar charts and the year-to-date trend (a line chart, tests/serving/test_trends.py).
+        # Six bar charts and the year-to-date trend (a line chart: test_trends.py).
         assert len(read.svgs) == 7, page.name
         for svg in read.svgs:
             assert svg.attrs.get("role") == "img"

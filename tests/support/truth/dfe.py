@@ -1,12 +1,12 @@
 """The DfE-style daily feed (`dfe_daily_attendance`) computed straight from the generator's
-record, as tests/support/truth.py computes the other marts: the category of each code and the
+record, as truth/registers.py computes the other marts: the category of each code and the
 DfE column of each reason are written out here from docs/domain.md and docs/bi.md, not read
 from the project's seed."""
 
 from collections import Counter, defaultdict
 
 from synthetic import SyntheticLA
-from tests.support.truth import POSSIBLE, academic_year, calendar, category
+from tests.support.truth.registers import POSSIBLE, academic_year, calendar, category
 
 # The DfE's daily attendance column of each 2024 code (docs/bi.md, "The DfE-style feed").
 REASON_COLUMN = {

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from synthetic import SyntheticLA
 from synthetic.extracts import BAD_MARK_ROWS, BAD_PUPIL_ROWS, BAD_ROW_DAYS
-from tests.support import truth
+from tests.support.truth import registers as truth
 
 LONDON = ZoneInfo("Europe/London")
 # Each extract with bad rows carries 3 pupils rows and 7 marks rows that are quarantined.

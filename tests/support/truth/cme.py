@@ -11,7 +11,7 @@ from datetime import date
 
 from synthetic import SyntheticLA
 from synthetic.model import Enrolment
-from tests.support import truth
+from tests.support.truth import registers as truth
 
 # docs/interface.md: listed once this many of the LA's school days have passed.
 LISTED_AFTER_SCHOOL_DAYS = 10

@@ -11,8 +11,9 @@ from publication.publish import PUBLISHED_DB
 from serving.html_report import write_html_reports
 from serving.reports import trends
 from synthetic import SyntheticLA
-from tests.support import truth, truth_weekly
 from tests.support.report_pages import read_page
+from tests.support.truth import registers as truth
+from tests.support.truth import weekly as truth_weekly
 
 
 @pytest.fixture(scope="module")

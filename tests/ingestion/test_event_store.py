@@ -172,23 +172,34 @@ def test_pre_2024_codes_are_accepted_only_before_the_2024_code_set(
 def _expected_pupil_events(la: SyntheticLA, days: range) -> list[tuple]:
     """(urn, upn, event type, extract day) of each state an enrolment's pupils rows went
     through in the extracts of `days`, from the generator's record: a row is news when its
-    SEN status or its leaving date (written once the pupil has gone) differs from the row
-    before; the first row admits the pupil; a leaving date newly set is `left`."""
+    SEN status, its flags as written (a column the school left out is blank) or its leaving
+    date (written once the pupil has gone) differs from the row before; the first row admits
+    the pupil; a leaving date newly set is `left`. A pupil the MIS dropped has no row after
+    the last day on roll, and no leaving date."""
     expected = []
     for e in la.enrolments:
         previous = None
+        dropped = (e.urn, e.upn) in la.unrecorded_leavers
         for day_index in days:
             window_start = la.days[la.window(day_index)[0]]
             today = la.days[day_index]
             if e.admission_date > today or (e.leaving_date and e.leaving_date < window_start):
                 continue  # not on roll in the extract's window: no pupils row
+            if dropped and e.leaving_date is not None and e.leaving_date < today:
+                continue
             leaving = e.leaving_date if e.leaving_date and e.leaving_date <= today else None
-            state = (e.sen_on(day_index), leaving)
+            leaving = None if dropped else leaving
+            left_out = la.left_out(e.urn, day_index)
+            flags = tuple(
+                None if flag in left_out else value
+                for flag, value in sorted(e.flags_on(day_index).items())
+            )
+            state = (e.sen_on(day_index), flags, leaving)
             if state == previous:
                 continue
             if previous is None:
                 event_type = "admitted"
-            elif leaving is not None and previous[1] is None:
+            elif leaving is not None and previous[2] is None:
                 event_type = "left"
             else:
                 event_type = "characteristics_changed"

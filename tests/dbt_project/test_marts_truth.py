@@ -13,6 +13,7 @@ from publication.publish import PUBLISHED_MARTS
 from synthetic import SyntheticLA, build_la
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, MARTS, OPERATIONAL, TRUTH, assert_matches, rows
+from tests.support.truth import action_list as truth_action_list
 from tests.support.truth import cme as truth_cme
 from tests.support.truth import registers as truth
 
@@ -57,7 +58,7 @@ def test_episode_ids_are_stable_hashes(warehouse: Path) -> None:
 
 def test_the_data_has_every_case_the_marts_must_handle(la: SyntheticLA) -> None:
     """Guards the comparison above against passing because a case never occurs."""
-    support = truth.expected_pupils_for_support(la, LAST_DAY)
+    support = truth_action_list.expected_pupils_for_support(la, LAST_DAY)
     for flag in (
         "persistent_absence",
         "severe_absence",

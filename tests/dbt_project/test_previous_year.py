@@ -22,6 +22,7 @@ from synthetic import SyntheticLA, build_la
 from tests.support.extracts import deliver
 from tests.support.marts import CONFIG, TRUTH, assert_matches, rows
 from tests.support.report_pages import read_page
+from tests.support.truth import action_list as truth_action_list
 from tests.support.truth import pack as truth_pack
 from tests.support.truth import registers as truth
 from tests.support.truth import weekly as truth_weekly
@@ -113,7 +114,11 @@ def test_the_reports_charts_cover_this_academic_year_only(warehouse: Path, la: S
         for (_, day, _, category), row in truth.expected_school_daily_reasons(la, last).items()
         if day >= la.config.start and category in ("authorised", "unauthorised")
     )
-    flagged = [key for key in truth.expected_pupils_for_support(la, last) if key[2] == "2025/26"]
+    flagged = [
+        key
+        for key in truth_action_list.expected_pupils_for_support(la, last)
+        if key[2] == "2025/26"
+    ]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         weeks = figures.weekly(con, area).bars
         reasons = figures.reasons(con, area).bars
@@ -121,7 +126,8 @@ def test_the_reports_charts_cover_this_academic_year_only(warehouse: Path, la: S
     assert len(weeks) == len({d - timedelta(days=d.weekday()) for d in this_year})
     assert sum(bar.value for bar in reasons) == absent
     assert support[0].value == sum(
-        truth.expected_pupils_for_support(la, last)[k]["persistent_absence"] for k in flagged
+        truth_action_list.expected_pupils_for_support(la, last)[k]["persistent_absence"]
+        for k in flagged
     )
 
 

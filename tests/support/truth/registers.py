@@ -254,56 +254,6 @@ def expected_absence_episodes(la: SyntheticLA, last_day_index: int) -> dict[tupl
     return expected
 
 
-# --- pupils_for_support -----------------------------------------------------------------------
-
-
-def expected_pupils_for_support(la: SyntheticLA, last_day_index: int) -> dict[tuple, dict]:
-    """Keyed by (urn, upn, academic_year); only enrolments with at least one flag."""
-    marks = la.marks_known_after(last_day_index)
-    cal = calendar(marks)
-    attendance = expected_pupil_attendance(la, last_day_index)
-    illness: Counter = Counter()
-    weekly: dict[tuple, Counter] = defaultdict(Counter)
-    unresolved: dict[tuple, list[date]] = defaultdict(list)
-    for (urn, upn, day, _session), code in marks.items():
-        key = (urn, upn, academic_year(day))
-        if code == "I":
-            illness[key] += 1
-        if code in UNAUTHORISED:
-            weekly[key][cal.week_number(urn, day)] += 1
-        if code == "N" and len(cal.days[urn]) - cal.day_number(urn, day) > 5:
-            unresolved[key].append(day)
-    expected = {}
-    for key, row in attendance.items():
-        weeks = weekly.get(key, Counter())
-        best = max(
-            (sum(weeks[w] for w in range(start, start + 10)) for start in weeks),
-            default=0,
-        )
-        flags = {
-            "persistent_absence": row["is_persistent_absence"],
-            "severe_absence": row["is_severe_absence"],
-            "illness_15_days": illness[key] >= 30,
-            "penalty_threshold": best >= 10,
-            "unresolved_n": bool(unresolved.get(key)),
-        }
-        if not any(flags.values()):
-            continue
-        expected[key] = {
-            "sen_provision": row["sen_provision"],
-            "sen_primary_need": row["sen_primary_need"],
-            **flags,
-            "support_first": flags["penalty_threshold"] and row["sen_provision"] in ("K", "E"),
-            "possible_sessions": row["possible_sessions"],
-            "overall_absence_rate": row["overall_absence_rate"],
-            "illness_sessions": illness[key],
-            "max_unauthorised_in_10_school_weeks": best,
-            "unresolved_n_sessions": len(unresolved.get(key, [])),
-            "oldest_unresolved_n_date": min(unresolved[key]) if unresolved.get(key) else None,
-        }
-    return expected
-
-
 # --- attendance_by_sen and attendance_by_sen_need ---------------------------------------------
 
 

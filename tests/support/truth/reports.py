@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from synthetic import SyntheticLA
+from tests.support.truth import action_list as truth_action_list
 from tests.support.truth import registers as truth
 
 # The lengths of absence episodes the reports group by: (shortest, longest) sessions.
@@ -104,7 +105,9 @@ def support_counts(la: SyntheticLA, last_day_index: int, urns: set[str]) -> list
     """Enrolments with each of SUPPORT_FLAGS, in that order."""
     rows = [
         row
-        for (urn, *_), row in truth.expected_pupils_for_support(la, last_day_index).items()
+        for (urn, *_), row in truth_action_list.expected_pupils_for_support(
+            la, last_day_index
+        ).items()
         if urn in urns
     ]
     return [sum(bool(row[flag]) for row in rows) for flag in SUPPORT_FLAGS]
